@@ -1,0 +1,263 @@
+"""The ``ontomed`` command line: a thin layer over the library (DESIGN §11).
+
+Every verb takes ``--kb PATH`` (default ``$ONTOMED_KB``, else ``./ontomed-kb``).
+Exit codes: 0 success, 1 a failed check, 2 bad input. Errors are one line on
+stderr; set ``ONTOMED_DEBUG=1`` to see the traceback of an unexpected one.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from .errors import BadInputError, OntomedError
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+DEFAULT_KB = "./ontomed-kb"
+
+
+class OntomedGroup(click.Group):
+    """Turns every OntomedError into ``error: message`` and its exit code."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except OntomedError as exc:
+            click.echo(f"error: {exc}", err=True)
+            sys.exit(exc.exit_code)
+        except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException):
+            raise
+        except BrokenPipeError:  # `ontomed query ... | head`
+            sys.stderr.close()
+            sys.exit(0)
+        except KeyboardInterrupt:
+            click.echo("interrupted", err=True)
+            sys.exit(130)
+        except Exception as exc:  # noqa: BLE001 - the last line of defence against tracebacks
+            if os.environ.get("ONTOMED_DEBUG"):
+                raise
+            click.echo(f"internal error: {type(exc).__name__}: {exc} "
+                       "(set ONTOMED_DEBUG=1 for the traceback)", err=True)
+            sys.exit(1)
+
+
+def kb_option(f: F) -> F:
+    return click.option(
+        "--kb", "kb_path", envvar="ONTOMED_KB", default=DEFAULT_KB, show_default=True,
+        metavar="PATH", help="Knowledge base directory (':memory:' for a throwaway one). "
+        "Default: $ONTOMED_KB, else ./ontomed-kb.",
+    )(f)
+
+
+def open_kb(kb_path: str, *, write: bool = False):  # -> KnowledgeBase
+    """Open an existing knowledge base (read-only unless the verb writes)."""
+    from .kb import KnowledgeBase
+
+    return KnowledgeBase(kb_path, read_only=not write and kb_path != ":memory:", create=False)
+
+
+@click.group(cls=OntomedGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="ontomed", prog_name="ontomed")
+def cli() -> None:
+    """ontomed: medical knowledge graphs with provenance, served over SPARQL.
+
+    \b
+    Start with:
+      ontomed init                       create ./ontomed-kb with the ontology
+      ontomed load facts.ttl             import RDF
+      ontomed query 'SELECT ...'         ask it
+      ontomed stats                      see what it holds
+    """
+
+
+# -- init --------------------------------------------------------------------
+@cli.command()
+@kb_option
+def init(kb_path: str) -> None:
+    """Create a knowledge base and load the ontomed ontology into it.
+
+    \b
+    Example:
+      ontomed init --kb ./my-kb
+    """
+    from .kb import KnowledgeBase
+
+    with KnowledgeBase(kb_path, create=True) as kb:
+        fresh = kb.initialize()
+        n = len(kb)
+    where = kb_path if kb_path != ":memory:" else "memory (discarded on exit)"
+    if fresh:
+        click.echo(f"initialized knowledge base at {where} ({n} triples: the ontomed ontology)")
+    else:
+        click.echo(f"knowledge base at {where} is already initialized ({n} quads)")
+
+
+# -- load --------------------------------------------------------------------
+@cli.command()
+@kb_option
+@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--format", "fmt", metavar="FMT",
+              help="RDF format when the extension does not say: ttl, nt, nq, trig, xml, jsonld.")
+@click.option("--graph", metavar="IRI", help="Load into this named graph instead of the default graph.")
+@click.option("--force", is_flag=True, help="Load a file again even if this exact file was loaded before.")
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON report.")
+def load(kb_path: str, files: tuple[Path, ...], fmt: str | None, graph: str | None,
+         force: bool, as_json: bool) -> None:
+    """Import RDF files (Turtle, N-Triples, N-Quads, TriG, RDF/XML, OWL, JSON-LD).
+
+    Each file is loaded all-or-nothing: a malformed file is reported with its
+    line and column and the knowledge base is left as it was. Big files go
+    through Oxigraph's bulk loader.
+
+    \b
+    Example:
+      ontomed load ontologies/examples/*.ttl
+      ontomed load --graph https://example.org/g extra.nt
+    """
+    kb = open_kb(kb_path, write=True)
+    reports = []
+    with kb:
+        before = len(kb)
+        for path in files:
+            report = kb.load(path, format=fmt, graph=graph, force=force, progress=None)
+            reports.append(report)
+            if not as_json:
+                if report.skipped:
+                    click.echo(f"skipped {path}: this exact file was already loaded "
+                               f"({report.loaded_at}); use --force to load it again")
+                else:
+                    click.echo(f"loaded {path}: {report.quads} quads ({report.format})")
+        added = len(kb) - before
+    if as_json:
+        click.echo(json.dumps({"files": [r.__dict__ for r in reports], "quads_added": added}, indent=2))
+    else:
+        click.echo(f"{added} new quads in {kb_path}")
+
+
+# -- query -------------------------------------------------------------------
+@cli.command()
+@kb_option
+@click.argument("sparql", required=False)
+@click.option("--file", "-f", "query_file", type=click.File("r", encoding="utf-8"),
+              help="Read the query from a file ('-' for standard input).")
+@click.option("--format", "fmt", default=None, metavar="FMT",
+              help="SELECT/ASK: table (default), json, xml, csv, tsv. "
+              "CONSTRUCT/DESCRIBE: ttl (default), nt, xml, jsonld.")
+def query(kb_path: str, sparql: str | None, query_file: Any, fmt: str | None) -> None:
+    """Run a SPARQL query (the om:, ome:, rdfs:, skos:, owl:, prov: prefixes are known).
+
+    \b
+    Examples:
+      ontomed query 'SELECT ?drug WHERE { ?drug om:treats ?d . ?d rdfs:label "type 2 diabetes mellitus"@en }'
+      ontomed query --file q.rq --format csv > out.csv
+      ontomed query 'ASK { ?x a om:Drug }'
+    """
+    from .output import print_query_result
+
+    if query_file is not None and sparql is not None:
+        raise BadInputError("give the query as an argument or with --file, not both")
+    text = query_file.read() if query_file is not None else sparql
+    if text == "-":
+        text = sys.stdin.read()
+    if not text or not text.strip():
+        raise BadInputError("no query given (pass it as an argument, or --file q.rq)")
+    with open_kb(kb_path) as kb:
+        result = kb.query(text)
+        print_query_result(result, fmt)
+
+
+# -- export ------------------------------------------------------------------
+@cli.command()
+@kb_option
+@click.option("--format", "fmt", default="ttl", show_default=True, metavar="FMT",
+              help="ttl, nt, nq, trig, xml, jsonld (nq and trig include every named graph).")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write to this file instead of standard output.")
+@click.option("--graph", metavar="IRI", help="Export this named graph instead of the default graph.")
+@click.option("--protege", is_flag=True,
+              help="One RDF/XML OWL 2 DL file of ontology + knowledge base, ready for Protégé.")
+def export(kb_path: str, fmt: str, output: Path | None, graph: str | None, protege: bool) -> None:
+    """Write the knowledge base as RDF.
+
+    \b
+    Examples:
+      ontomed export --format nt -o kb.nt
+      ontomed export --protege -o ontomed-kb.owl     # open in Protégé
+    """
+    with open_kb(kb_path) as kb:
+        if protege:
+            if graph:
+                raise BadInputError("--protege exports the default graph; drop --graph")
+            target: Any = output if output is not None else sys.stdout.buffer
+            n = kb.export_protege(target)
+            if output is not None:
+                click.echo(f"wrote {n} triples to {output} (RDF/XML, OWL 2 DL)", err=True)
+            return
+        kb.export(output if output is not None else sys.stdout.buffer, fmt, graph=graph)
+        if output is not None:
+            click.echo(f"wrote {output}", err=True)
+
+
+# -- stats -------------------------------------------------------------------
+@cli.command()
+@kb_option
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def stats(kb_path: str, as_json: bool) -> None:
+    """Show triples, named graphs, entities by class, facts by property and documents.
+
+    \b
+    Example:
+      ontomed stats --json | jq .facts
+    """
+    from .output import print_stats
+
+    with open_kb(kb_path) as kb:
+        data = kb.stats()
+    if as_json:
+        click.echo(json.dumps(data, indent=2, ensure_ascii=False))
+    else:
+        print_stats(data)
+
+
+# -- check -------------------------------------------------------------------
+@cli.command()
+@kb_option
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.option("--memory", "memory_mb", type=click.IntRange(256, 65536), default=None,
+              metavar="MB", help="Java heap for HermiT in MB (default 2000).")
+def check(kb_path: str, as_json: bool, memory_mb: int | None) -> None:
+    """Check the ontology and knowledge base for consistency with HermiT.
+
+    Exit code 1 when inconsistent, with the entities and axioms that clash.
+
+    \b
+    Example:
+      ontomed check
+    """
+    from .reasoning import check as run_check
+
+    with open_kb(kb_path) as kb:
+        report = run_check(kb, memory_mb=memory_mb)
+    if as_json:
+        click.echo(json.dumps(report.to_dict(), indent=2, ensure_ascii=False))
+    else:
+        from .output import print_check
+
+        print_check(report)
+    if not report.consistent:
+        sys.exit(1)
+
+
+def main() -> None:
+    cli(prog_name="ontomed")
+
+
+if __name__ == "__main__":
+    main()

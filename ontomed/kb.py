@@ -1,0 +1,741 @@
+"""The knowledge base: a pyoxigraph store plus ontomed's provenance conventions.
+
+Hot paths (load, query) hand work straight to Oxigraph and return its own
+result objects, so a query through ``KnowledgeBase`` costs what it costs in
+raw pyoxigraph (DESIGN §4). Everything ontomed adds (entities, facts with
+evidence, exports) is written as plain triples any SPARQL client can read.
+
+On disk a knowledge base is a directory::
+
+    KB/
+      store/          the Oxigraph (RocksDB) store
+      ontomed.json    bookkeeping: format version, files already loaded
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as _dt
+import hashlib
+import io
+import json
+import os
+import tempfile
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any, BinaryIO
+
+import pyoxigraph as ox
+
+from . import iri as I
+from .errors import (
+    AmbiguousError,
+    BadInputError,
+    NotFoundError,
+    QuerySyntaxError,
+    RDFSyntaxError,
+    StoreError,
+)
+from .formats import guess_rdf_format, rdf_format
+from .model import Entity, Evidence, Fact
+
+MEMORY = ":memory:"
+STORE_DIR = "store"
+META_FILE = "ontomed.json"
+KB_FORMAT_VERSION = 1
+#: Files above this size are loaded with Oxigraph's bulk loader (after a
+#: validating parse, so a syntax error never leaves a half-loaded store);
+#: smaller ones in one transaction.
+BULK_THRESHOLD = 16 * 1024 * 1024
+
+_RDF_TYPE = ox.NamedNode(I.RDF + "type")
+_RDFS_LABEL = ox.NamedNode(I.RDFS + "label")
+_SKOS_ALT = ox.NamedNode(I.SKOS + "altLabel")
+_SKOS_MATCH = ox.NamedNode(I.SKOS + "exactMatch")
+_SKOS_BROADER = ox.NamedNode(I.SKOS + "broader")
+_SKOS_DEF = ox.NamedNode(I.SKOS + "definition")
+_NAMED_INDIVIDUAL = ox.NamedNode(I.OWL + "NamedIndividual")
+_OWL_AXIOM = ox.NamedNode(I.OWL + "Axiom")
+_ANN_SOURCE = ox.NamedNode(I.OWL + "annotatedSource")
+_ANN_PROPERTY = ox.NamedNode(I.OWL + "annotatedProperty")
+_ANN_TARGET = ox.NamedNode(I.OWL + "annotatedTarget")
+_XSD_DECIMAL = ox.NamedNode(I.XSD + "decimal")
+_XSD_DATETIME = ox.NamedNode(I.XSD + "dateTime")
+_DEFAULT = ox.DefaultGraph()
+
+_EVIDENCE_FIELDS = {
+    I.WAS_DERIVED_FROM: "document",
+    I.EVIDENCE_TEXT: "text",
+    I.EXTRACTED_BY: "extractor",
+    I.CONFIDENCE: "confidence",
+    I.SOURCE_RECORD: "source_record",
+    I.GENERATED_AT_TIME: "generated_at",
+}
+
+
+@dataclass(frozen=True)
+class LoadReport:
+    """What one ``load`` did."""
+
+    source: str
+    format: str
+    quads: int
+    graph: str | None
+    skipped: bool = False
+    sha256: str = ""
+    loaded_at: str | None = None
+
+
+def bundled_ontology_path() -> Path:
+    """``ontomed.owl`` as installed (inside the wheel) or in a source checkout."""
+    here = Path(__file__).resolve().parent
+    for candidate in (here / "ontologies" / "ontomed.owl", here.parent / "ontologies" / "ontomed.owl"):
+        if candidate.is_file():
+            return candidate
+    raise NotFoundError("the bundled ontology ontomed.owl is missing from this installation")
+
+
+class _HashingReader(io.RawIOBase):
+    """Reads a binary file while hashing it and reporting progress (bytes)."""
+
+    def __init__(self, raw: BinaryIO, digest: Any = None, progress: Any = None) -> None:
+        self._raw, self._digest, self._progress = raw, digest, progress
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        data = self._raw.read(len(buffer))
+        n = len(data)
+        buffer[:n] = data
+        if self._digest is not None:
+            self._digest.update(data)
+        if self._progress is not None:
+            self._progress.update(n)
+        return n
+
+
+def _progress_bar(enabled: bool | None, total: int, desc: str) -> Any:
+    """A tqdm bar on stderr; ``None`` shows it only on a terminal, False never."""
+    if enabled is False:
+        return None
+    from tqdm import tqdm
+
+    return tqdm(total=total, desc=desc, unit="B", unit_scale=True, unit_divisor=1024,
+                disable=None if enabled is None else not enabled, leave=False)
+
+
+def _rdf_syntax_error(exc: SyntaxError, source: str) -> RDFSyntaxError:
+    msg = str(exc.args[0]) if exc.args else str(exc)
+    line = exc.lineno if isinstance(exc.lineno, int) else None
+    col = exc.offset if isinstance(exc.offset, int) else None
+    # Oxigraph's message already says "at line L column C"; keep only the reason.
+    for marker in (": ",):
+        if msg.startswith("Parser error") and marker in msg:
+            msg = msg.split(marker, 1)[1]
+    return RDFSyntaxError(msg, source=source, line=line, column=col)
+
+
+def _literal(value: Any, lang: str | None = None) -> ox.Literal:
+    if isinstance(value, ox.Literal):
+        return value
+    if isinstance(value, bool):
+        return ox.Literal(value)
+    if isinstance(value, float):
+        return ox.Literal(repr(value), datatype=_XSD_DECIMAL)
+    if isinstance(value, int):
+        return ox.Literal(value)
+    if isinstance(value, _dt.datetime):
+        return ox.Literal(value.isoformat(), datatype=_XSD_DATETIME)
+    return ox.Literal(str(value), language=lang) if lang else ox.Literal(str(value))
+
+
+def _python_value(term: Any) -> Any:
+    if isinstance(term, ox.Literal):
+        dt = term.datatype.value
+        if dt == I.XSD + "decimal" or dt == I.XSD + "double" or dt == I.XSD + "float":
+            return float(term.value)
+        if dt == I.XSD + "integer":
+            return int(term.value)
+        if dt == I.XSD + "boolean":
+            return term.value == "true"
+        if dt == I.XSD + "dateTime":
+            with contextlib.suppress(ValueError):
+                return _dt.datetime.fromisoformat(term.value.replace("Z", "+00:00"))
+        return term.value
+    return term.value
+
+
+def _term(value: str) -> ox.NamedNode:
+    try:
+        return ox.NamedNode(value)
+    except ValueError as exc:
+        raise BadInputError(f"not a valid IRI: {value!r} ({exc})") from None
+
+
+class KnowledgeBase:
+    """A medical knowledge graph in an Oxigraph store, on disk or in memory.
+
+    >>> kb = KnowledgeBase()                      # in memory
+    >>> kb = KnowledgeBase("ontomed-kb")          # on disk, created if missing
+    """
+
+    def __init__(self, path: str | os.PathLike[str] | None = None, *,
+                 read_only: bool = False, create: bool = True) -> None:
+        self.path: Path | None = None if path in (None, MEMORY) else Path(path)
+        self.read_only = read_only
+        self._meta: dict[str, Any] = {"format": KB_FORMAT_VERSION, "loads": {}}
+        self._object_properties: frozenset[str] | None = None
+        if self.path is None:
+            self.store = ox.Store()
+            return
+        self.store = self._open_store(self.path, create=create, read_only=read_only)
+        meta_path = self.path / META_FILE
+        if meta_path.exists():
+            try:
+                self._meta = json.loads(meta_path.read_text("utf-8"))
+            except (OSError, ValueError) as exc:
+                raise StoreError(f"{meta_path}: unreadable bookkeeping file ({exc})") from None
+        elif not read_only:
+            self._save_meta()
+
+    # -- opening -----------------------------------------------------------
+    @staticmethod
+    def _open_store(path: Path, *, create: bool, read_only: bool) -> ox.Store:
+        store_dir = path / STORE_DIR
+        if path.exists() and not path.is_dir():
+            raise BadInputError(f"{path} is a file, not a knowledge base directory")
+        if not store_dir.is_dir():
+            if path.is_dir() and any(path.iterdir()):
+                raise BadInputError(f"{path} exists but is not an ontomed knowledge base")
+            if not create or read_only:
+                raise NotFoundError(
+                    f"no knowledge base at {path} (create one with: ontomed init --kb {path})"
+                )
+            store_dir.mkdir(parents=True, exist_ok=True)
+        try:
+            if read_only:
+                return ox.Store.read_only(str(store_dir))
+            return ox.Store(str(store_dir))
+        except OSError as exc:
+            text = str(exc)
+            if "lock" in text.lower():
+                raise StoreError(
+                    f"the knowledge base at {path} is in use by another process "
+                    "(is `ontomed serve` running? stop it, or use a copy)"
+                ) from None
+            raise StoreError(f"cannot open the knowledge base at {path}: {text}") from None
+
+    @property
+    def in_memory(self) -> bool:
+        return self.path is None
+
+    def close(self) -> None:
+        """Flush to disk and release the store (the lock is released when it is collected)."""
+        if not self.in_memory and not self.read_only:
+            self.store.flush()
+        self.store = None  # type: ignore[assignment]
+
+    def __enter__(self) -> KnowledgeBase:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __len__(self) -> int:
+        return len(self.store)
+
+    def __repr__(self) -> str:
+        return f"KnowledgeBase({str(self.path) if self.path else MEMORY!r})"
+
+    def _save_meta(self) -> None:
+        if self.path is None:
+            return
+        target = self.path / META_FILE
+        fd, tmp = tempfile.mkstemp(dir=self.path, prefix=".ontomed-", suffix=".json")
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            json.dump(self._meta, f, indent=2, sort_keys=True)
+        os.replace(tmp, target)
+
+    # -- the ontology ------------------------------------------------------
+    def is_initialized(self) -> bool:
+        """True when the ontomed ontology is in the store."""
+        onto = ox.NamedNode(I.ONTOLOGY)
+        return any(True for _ in self.store.quads_for_pattern(
+            onto, _RDF_TYPE, ox.NamedNode(I.OWL + "Ontology"), _DEFAULT))
+
+    def initialize(self) -> bool:
+        """Load the bundled ontology into the default graph; False when already there."""
+        if self.is_initialized():
+            return False
+        path = bundled_ontology_path()
+        try:
+            self.store.load(path=str(path), format=ox.RdfFormat.RDF_XML)
+        except SyntaxError as exc:  # a broken installation, not user input
+            raise StoreError(str(_rdf_syntax_error(exc, str(path)))) from None
+        self._object_properties = None
+        self.flush()
+        return True
+
+    def object_properties(self) -> frozenset[str]:
+        """IRIs declared owl:ObjectProperty in the store, plus the contract's seven."""
+        if self._object_properties is None:
+            found = {
+                q.subject.value
+                for q in self.store.quads_for_pattern(
+                    None, _RDF_TYPE, ox.NamedNode(I.OWL + "ObjectProperty"), _DEFAULT)
+                if isinstance(q.subject, ox.NamedNode)
+            }
+            self._object_properties = frozenset(found | {I.OM + p for p in I.PROPERTIES})
+        return self._object_properties
+
+    # -- loading -----------------------------------------------------------
+    def load(self, path: str | os.PathLike[str], *, format: str | None = None,
+             graph: str | None = None, force: bool = False,
+             progress: bool | None = False, base_iri: str | None = None) -> LoadReport:
+        """Import an RDF file; all or nothing.
+
+        A malformed file raises :class:`RDFSyntaxError` (file, line, column)
+        and leaves the store exactly as it was. Loading the same file into
+        the same graph again is skipped (blank nodes would otherwise be
+        duplicated) unless ``force`` is set.
+        """
+        self._check_writable()
+        src = Path(path)
+        if not src.is_file():
+            raise NotFoundError(f"{src}: no such file")
+        fmt = rdf_format(format) if format else guess_rdf_format(src)
+        to_graph = _term(graph) if graph else _DEFAULT
+        if graph and fmt.supports_datasets:
+            raise BadInputError(f"{src}: --graph cannot be used with {fmt.name}, which names its own graphs")
+        base = base_iri or src.resolve().as_uri()
+        size = src.stat().st_size
+        digest = hashlib.sha256()
+        bar = _progress_bar(progress, total=size * (2 if size > BULK_THRESHOLD else 1), desc=src.name)
+        try:
+            if size > BULK_THRESHOLD and not self.in_memory:
+                quads = self._validate(src, fmt, base, digest, bar)
+                key = self._load_key(digest.hexdigest(), graph)
+                if key in self._meta["loads"] and not force:
+                    return self._skipped(src, fmt, graph, digest.hexdigest(), quads)
+                with open(src, "rb") as f:
+                    self.store.bulk_load(input=_HashingReader(f, None, bar), format=fmt,
+                                         base_iri=base, to_graph=to_graph)
+            else:
+                data = src.read_bytes()
+                digest.update(data)
+                key = self._load_key(digest.hexdigest(), graph)
+                if key in self._meta["loads"] and not force:
+                    return self._skipped(src, fmt, graph, digest.hexdigest(), None)
+                quads = self._count_and_load(data, fmt, base, to_graph, str(src))
+                if bar is not None:
+                    bar.update(size)
+        except SyntaxError as exc:
+            raise _rdf_syntax_error(exc, str(src)) from None
+        except OSError as exc:
+            raise StoreError(f"{src}: {exc}") from None
+        finally:
+            if bar is not None:
+                bar.close()
+        self.flush()
+        when = _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
+        self._meta["loads"][key] = {"source": str(src), "quads": quads, "graph": graph, "at": when}
+        self._save_meta()
+        self._object_properties = None
+        return LoadReport(str(src), fmt.name, quads, graph, False, digest.hexdigest(), when)
+
+    def _count_and_load(self, data: bytes, fmt: ox.RdfFormat, base: str,
+                        to_graph: Any, source: str) -> int:
+        before = len(self.store) if len(data) < 1024 * 1024 else None
+        self.store.load(input=data, format=fmt, base_iri=base, to_graph=to_graph)
+        if before is not None:
+            return len(self.store) - before
+        return sum(1 for _ in ox.parse(input=data, format=fmt, base_iri=base))
+
+    @staticmethod
+    def _validate(src: Path, fmt: ox.RdfFormat, base: str, digest: Any, bar: Any) -> int:
+        with open(src, "rb") as f:
+            n = 0
+            for n, _ in enumerate(ox.parse(input=_HashingReader(f, digest, bar), format=fmt,
+                                           base_iri=base), 1):
+                pass
+            return n
+
+    @staticmethod
+    def _load_key(sha: str, graph: str | None) -> str:
+        return sha if not graph else f"{sha} {graph}"
+
+    def _skipped(self, src: Path, fmt: ox.RdfFormat, graph: str | None, sha: str,
+                 quads: int | None) -> LoadReport:
+        prior = self._meta["loads"][self._load_key(sha, graph)]
+        return LoadReport(str(src), fmt.name, quads if quads is not None else prior["quads"],
+                          graph, True, sha, prior.get("at"))
+
+    def load_data(self, data: str | bytes, format: str, *, graph: str | None = None,
+                  base_iri: str | None = None) -> int:
+        """Import RDF given as a string; returns the number of quads added."""
+        self._check_writable()
+        fmt = rdf_format(format)
+        before = len(self.store)
+        try:
+            self.store.load(input=data, format=fmt, base_iri=base_iri,
+                            to_graph=_term(graph) if graph else _DEFAULT)
+        except SyntaxError as exc:
+            raise _rdf_syntax_error(exc, "data") from None
+        self._object_properties = None
+        return len(self.store) - before
+
+    def _check_writable(self) -> None:
+        if self.read_only:
+            raise StoreError("this knowledge base was opened read-only")
+
+    def flush(self) -> None:
+        if not self.in_memory and not self.read_only:
+            self.store.flush()
+
+    # -- SPARQL ------------------------------------------------------------
+    def query(self, sparql: str, *, prefixes: Mapping[str, str] | None = None,
+              **options: Any) -> ox.QuerySolutions | ox.QueryBoolean | ox.QueryTriples:
+        """Run SPARQL on Oxigraph's engine; returns Oxigraph's own result object.
+
+        The ``om:``, ``ome:``, ``rdfs:``, ``skos:``, ``prov:`` … prefixes are
+        predeclared. Extra keyword arguments go to ``pyoxigraph.Store.query``
+        (``default_graph``, ``named_graphs``, ``use_default_graph_as_union``).
+        """
+        try:
+            return self.store.query(sparql, prefixes=dict(prefixes or I.PREFIXES), **options)
+        except SyntaxError as exc:
+            raise QuerySyntaxError(f"SPARQL syntax error: {exc}") from None
+        except OSError as exc:
+            raise StoreError(f"query failed: {exc}") from None
+
+    def update(self, sparql: str) -> None:
+        """Run a SPARQL 1.1 Update."""
+        self._check_writable()
+        try:
+            self.store.update(sparql, prefixes=dict(I.PREFIXES))
+        except SyntaxError as exc:
+            raise QuerySyntaxError(f"SPARQL syntax error: {exc}") from None
+        except OSError as exc:
+            raise StoreError(f"update failed: {exc}") from None
+        self._object_properties = None
+
+    # -- writing entities and facts ----------------------------------------
+    def add_entity(self, name_or_iri: str, cls: str, label: str, *,
+                   labels: Mapping[str, str | Iterable[str]] | None = None,
+                   synonyms: Iterable[str] = (),
+                   identifiers: Mapping[str, str | Iterable[str]] | Iterable[tuple[str, str]] = (),
+                   broader: Iterable[str] = (), definition: str | None = None,
+                   lang: str = "en") -> str:
+        """Declare an entity (an OWL named individual of ``cls``); returns its IRI.
+
+        ``identifiers`` maps a scheme (mesh, drugbank, hpo, omim, icd10, hgnc,
+        …) to one id or several, recorded as ``skos:exactMatch`` IRIs in their
+        usual resolvable form. Adding the same entity again adds only what is new.
+        """
+        self._check_writable()
+        quads = list(self._entity_quads(name_or_iri, cls, label, labels=labels, synonyms=synonyms,
+                                        identifiers=identifiers, broader=broader,
+                                        definition=definition, lang=lang))
+        self.store.extend(quads)
+        return quads[0].subject.value
+
+    def _entity_quads(self, name_or_iri: str, cls: str, label: str, *,
+                      labels: Mapping[str, str | Iterable[str]] | None,
+                      synonyms: Iterable[str],
+                      identifiers: Mapping[str, str | Iterable[str]] | Iterable[tuple[str, str]],
+                      broader: Iterable[str], definition: str | None,
+                      lang: str) -> Iterator[ox.Quad]:
+        if not label or not label.strip():
+            raise BadInputError("an entity needs a non-empty label")
+        subject = _term(I.entity_iri(name_or_iri))
+        yield ox.Quad(subject, _RDF_TYPE, _NAMED_INDIVIDUAL, _DEFAULT)
+        yield ox.Quad(subject, _RDF_TYPE, _term(I.class_iri(cls)), _DEFAULT)
+        yield ox.Quad(subject, _RDFS_LABEL, ox.Literal(label.strip(), language=lang), _DEFAULT)
+        for other_lang, values in (labels or {}).items():
+            for value in [values] if isinstance(values, str) else values:
+                yield ox.Quad(subject, _RDFS_LABEL, ox.Literal(value, language=other_lang), _DEFAULT)
+        for syn in synonyms:
+            if syn and syn.strip() and syn.strip() != label.strip():
+                yield ox.Quad(subject, _SKOS_ALT, ox.Literal(syn.strip(), language=lang), _DEFAULT)
+        pairs = identifiers.items() if isinstance(identifiers, Mapping) else identifiers
+        for scheme, values in pairs:
+            for value in [values] if isinstance(values, str) else values:
+                try:
+                    target = I.identifier_iri(scheme, value)
+                except ValueError as exc:
+                    raise BadInputError(str(exc)) from None
+                yield ox.Quad(subject, _SKOS_MATCH, ox.NamedNode(target), _DEFAULT)
+        for parent in broader:
+            yield ox.Quad(subject, _SKOS_BROADER, _term(I.entity_iri(parent)), _DEFAULT)
+        if definition:
+            yield ox.Quad(subject, _SKOS_DEF, ox.Literal(definition, language=lang), _DEFAULT)
+
+    def add_fact(self, subject: str, prop: str, object: str,
+                 evidence: Evidence | Iterable[Evidence] | None = None) -> Fact:
+        """Assert ``subject prop object`` with its evidence as OWL axiom annotations.
+
+        Each piece of evidence becomes one annotation node whose identity is
+        a hash of the fact, the document, the sentence, the extractor and the
+        source record, so adding the same fact with the same evidence twice
+        changes nothing.
+        """
+        self._check_writable()
+        quads, fact = self._fact_quads(subject, prop, object, evidence)
+        self.store.extend(quads)
+        return fact
+
+    def add_facts(self, facts: Iterable[tuple[str, str, str, Evidence | Iterable[Evidence] | None]]) -> int:
+        """Add many facts in one transaction; returns how many were given."""
+        self._check_writable()
+        batch: list[ox.Quad] = []
+        n = 0
+        for s, p, o, ev in facts:
+            quads, _ = self._fact_quads(s, p, o, ev)
+            batch.extend(quads)
+            n += 1
+        self.store.extend(batch)
+        return n
+
+    def _fact_quads(self, subject: str, prop: str, object: str,
+                    evidence: Evidence | Iterable[Evidence] | None) -> tuple[list[ox.Quad], Fact]:
+        s = _term(I.entity_iri(subject))
+        p_iri = I.property_iri(prop)
+        if p_iri not in self.object_properties():
+            known = ", ".join(sorted(I.shorten(x) for x in self.object_properties() if x.startswith(I.OM)))
+            raise BadInputError(f"{I.shorten(p_iri)} is not an object property of the ontology (known: {known})")
+        p = ox.NamedNode(p_iri)
+        o = _term(I.entity_iri(object))
+        quads = [
+            ox.Quad(s, p, o, _DEFAULT),
+            ox.Quad(s, _RDF_TYPE, _NAMED_INDIVIDUAL, _DEFAULT),
+            ox.Quad(o, _RDF_TYPE, _NAMED_INDIVIDUAL, _DEFAULT),
+        ]
+        items: list[Evidence] = (
+            [] if evidence is None else [evidence] if isinstance(evidence, Evidence) else list(evidence)
+        )
+        for ev in items:
+            quads.extend(self._evidence_quads(s, p, o, ev))
+        return quads, Fact(s.value, p_iri, o.value, tuple(items))
+
+    def _evidence_quads(self, s: ox.NamedNode, p: ox.NamedNode, o: ox.NamedNode,
+                        ev: Evidence) -> list[ox.Quad]:
+        key = "\x1f".join([s.value, p.value, o.value, ev.document, ev.text or "",
+                           ev.extractor, ev.source_record or ""])
+        node = ox.BlankNode("ev" + hashlib.sha256(key.encode("utf-8")).hexdigest()[:32])
+        if any(True for _ in self.store.quads_for_pattern(node, _RDF_TYPE, _OWL_AXIOM, _DEFAULT)):
+            return []  # this evidence is already recorded
+        when = ev.generated_at or _dt.datetime.now(_dt.timezone.utc).replace(microsecond=0)
+        quads = [
+            ox.Quad(node, _RDF_TYPE, _OWL_AXIOM, _DEFAULT),
+            ox.Quad(node, _ANN_SOURCE, s, _DEFAULT),
+            ox.Quad(node, _ANN_PROPERTY, p, _DEFAULT),
+            ox.Quad(node, _ANN_TARGET, o, _DEFAULT),
+            ox.Quad(node, ox.NamedNode(I.WAS_DERIVED_FROM), _term(ev.document), _DEFAULT),
+            ox.Quad(node, ox.NamedNode(I.EXTRACTED_BY), ox.Literal(ev.extractor), _DEFAULT),
+            ox.Quad(node, ox.NamedNode(I.GENERATED_AT_TIME), _literal(when), _DEFAULT),
+        ]
+        if ev.text:
+            quads.append(ox.Quad(node, ox.NamedNode(I.EVIDENCE_TEXT), ox.Literal(ev.text), _DEFAULT))
+        if ev.confidence is not None:
+            quads.append(ox.Quad(node, ox.NamedNode(I.CONFIDENCE),
+                                 ox.Literal(f"{float(ev.confidence):.4g}", datatype=_XSD_DECIMAL), _DEFAULT))
+        if ev.source_record:
+            quads.append(ox.Quad(node, ox.NamedNode(I.SOURCE_RECORD), ox.Literal(ev.source_record), _DEFAULT))
+        for key_, value in ev.annotations.items():
+            prop = key_ if I.is_iri(key_) else I.property_iri(key_)
+            quads.append(ox.Quad(node, _term(prop), _literal(value), _DEFAULT))
+        return quads
+
+    def add_document(self, text: str, *, title: str | None = None,
+                     identifier: str | None = None, source: str | None = None) -> str:
+        """Record a source document (identified by the hash of its text); returns its IRI."""
+        self._check_writable()
+        doc = ox.NamedNode(I.document_iri(text))
+        quads = [
+            ox.Quad(doc, _RDF_TYPE, _NAMED_INDIVIDUAL, _DEFAULT),
+            ox.Quad(doc, _RDF_TYPE, ox.NamedNode(I.OM + "Document"), _DEFAULT),
+        ]
+        if title:
+            quads.append(ox.Quad(doc, ox.NamedNode(I.DCTERMS + "title"), ox.Literal(title), _DEFAULT))
+        if identifier:
+            quads.append(ox.Quad(doc, ox.NamedNode(I.DCTERMS + "identifier"), ox.Literal(identifier), _DEFAULT))
+        if source:
+            quads.append(ox.Quad(doc, ox.NamedNode(I.DCTERMS + "source"), ox.Literal(source), _DEFAULT))
+        self.store.extend(quads)
+        return doc.value
+
+    # -- reading entities --------------------------------------------------
+    def find_entities(self, name: str) -> list[str]:
+        """IRIs of entities whose label or synonym equals ``name``, case-insensitively.
+
+        Preferred labels rank before synonyms.
+        """
+        text = name.strip()
+        if not text:
+            return []
+        q = """
+            SELECT ?e (MIN(?rank) AS ?r) WHERE {
+              { ?e rdfs:label ?l BIND(0 AS ?rank) } UNION { ?e skos:altLabel ?l BIND(1 AS ?rank) }
+              FILTER(isIRI(?e) && LCASE(STR(?l)) = LCASE(?name))
+            } GROUP BY ?e ORDER BY ?r STR(?e)"""
+        rows = self.store.query(q, prefixes=dict(I.PREFIXES),
+                                substitutions={ox.Variable("name"): ox.Literal(text)})
+        return [row["e"].value for row in rows]  # type: ignore[union-attr, index]
+
+    def resolve(self, iri_or_label: str) -> str:
+        """One entity IRI for an IRI, ``ome:slug`` or a label; raises when unknown or ambiguous."""
+        text = iri_or_label.strip()
+        if I.is_iri(text) or text.startswith("ome:"):
+            iri = I.entity_iri(text)
+            if any(True for _ in self.store.quads_for_pattern(_term(iri), None, None)):
+                return iri
+            raise NotFoundError(f"no entity {iri} in the knowledge base")
+        found = self.find_entities(text)
+        if not found:
+            raise NotFoundError(f"no entity labelled {text!r} in the knowledge base")
+        preferred = [e for e in found if self._has_label(e, text)]
+        if len(preferred) == 1:
+            return preferred[0]
+        if len(found) == 1:
+            return found[0]
+        raise AmbiguousError(f"{text!r} names {len(found)} entities: " + ", ".join(found[:10]), found)
+
+    def _has_label(self, iri: str, text: str) -> bool:
+        return any(
+            q.object.value.lower() == text.lower()
+            for q in self.store.quads_for_pattern(ox.NamedNode(iri), _RDFS_LABEL, None, _DEFAULT)
+        )
+
+    def entity(self, iri_or_label: str) -> Entity:
+        """Labels, types, identifiers, facts (both directions) and evidence of one entity."""
+        iri = self.resolve(iri_or_label)
+        node = ox.NamedNode(iri)
+        labels: dict[str, list[str]] = {}
+        types, synonyms, matches, broader = [], [], [], []
+        definition = None
+        for q in self.store.quads_for_pattern(node, None, None, _DEFAULT):
+            p, o = q.predicate.value, q.object
+            if p == _RDFS_LABEL.value and isinstance(o, ox.Literal):
+                labels.setdefault(o.language or "", []).append(o.value)
+            elif p == _RDF_TYPE.value and o.value != _NAMED_INDIVIDUAL.value:
+                types.append(o.value)
+            elif p == _SKOS_ALT.value:
+                synonyms.append(o.value)
+            elif p == _SKOS_MATCH.value:
+                matches.append(o.value)
+            elif p == _SKOS_BROADER.value:
+                broader.append(o.value)
+            elif p == _SKOS_DEF.value and definition is None:
+                definition = o.value
+        label = (labels.get("en") or labels.get("") or next(iter(labels.values()), [None]))[0]
+        identifiers = tuple(x for x in (I.identifier_from_iri(m) for m in sorted(matches)) if x)
+        return Entity(
+            iri=iri, label=label, types=tuple(sorted(types)),
+            labels={k: tuple(sorted(v)) for k, v in labels.items()},
+            synonyms=tuple(sorted(synonyms)), identifiers=identifiers,
+            exact_matches=tuple(sorted(matches)), broader=tuple(sorted(broader)),
+            definition=definition, facts=tuple(self.facts(subject=iri)),
+            incoming=tuple(self.facts(object=iri)),
+        )
+
+    def facts(self, *, subject: str | None = None, predicate: str | None = None,
+              object: str | None = None) -> list[Fact]:
+        """Asserted object-property facts matching a pattern, each with its evidence."""
+        props = self.object_properties()
+        s = ox.NamedNode(subject) if subject else None
+        p = ox.NamedNode(I.property_iri(predicate)) if predicate else None
+        o = ox.NamedNode(object) if object else None
+        found: dict[tuple[str, str, str], list[Evidence]] = {}
+        for q in self.store.quads_for_pattern(s, p, o, _DEFAULT):
+            if q.predicate.value in props and isinstance(q.object, ox.NamedNode):
+                found.setdefault((q.subject.value, q.predicate.value, q.object.value), [])
+        for (fs, fp, fo), evs in found.items():
+            evs.extend(self._evidence_for(fs, fp, fo))
+        return [
+            Fact(fs, fp, fo, tuple(evs), self._label(fs), self._label(fo))
+            for (fs, fp, fo), evs in sorted(found.items())
+        ]
+
+    def _evidence_for(self, s: str, p: str, o: str) -> list[Evidence]:
+        out = []
+        for q in self.store.quads_for_pattern(None, _ANN_SOURCE, ox.NamedNode(s), _DEFAULT):
+            node = q.subject
+            values: dict[str, Any] = {}
+            extra: dict[str, Any] = {}
+            is_match = True
+            for t in self.store.quads_for_pattern(node, None, None, _DEFAULT):
+                pred = t.predicate.value
+                if pred == _ANN_PROPERTY.value and t.object.value != p:
+                    is_match = False
+                elif pred == _ANN_TARGET.value and t.object.value != o:
+                    is_match = False
+                elif pred in _EVIDENCE_FIELDS:
+                    values[_EVIDENCE_FIELDS[pred]] = _python_value(t.object)
+                elif pred not in (_RDF_TYPE.value, _ANN_SOURCE.value, _ANN_PROPERTY.value,
+                                  _ANN_TARGET.value):
+                    extra[I.shorten(pred).removeprefix("om:")] = _python_value(t.object)
+            if is_match and "document" in values:
+                values.setdefault("extractor", "unknown")
+                out.append(Evidence(annotations=extra, **values))
+        out.sort(key=lambda e: (-(e.confidence or 0.0), e.document, e.text or ""))
+        return out
+
+    def _label(self, iri: str) -> str | None:
+        best = None
+        for q in self.store.quads_for_pattern(ox.NamedNode(iri), _RDFS_LABEL, None, _DEFAULT):
+            lang = getattr(q.object, "language", None)
+            if lang == "en":
+                return q.object.value
+            best = best or q.object.value
+        return best
+
+    # -- export ------------------------------------------------------------
+    def export(self, dest: str | os.PathLike[str] | IO[bytes], format: str = "ttl", *,
+               graph: str | None = None) -> None:
+        """Serialize with Oxigraph's writers: a triple format writes the default
+        graph (or ``graph``); N-Quads and TriG write every graph."""
+        fmt = rdf_format(format)
+        opts: dict[str, Any] = {"format": fmt}
+        if not fmt.supports_datasets:
+            opts["from_graph"] = _term(graph) if graph else _DEFAULT
+        elif graph:
+            raise BadInputError(f"--graph selects one graph; {fmt.name} exports them all (use ttl, nt, xml or jsonld)")
+        if fmt in (ox.RdfFormat.TURTLE, ox.RdfFormat.TRIG, ox.RdfFormat.RDF_XML):
+            opts["prefixes"] = dict(I.PREFIXES)
+        try:
+            if isinstance(dest, (str, os.PathLike)):
+                self.store.dump(str(dest), **opts)
+            else:
+                self.store.dump(dest, **opts)
+        except OSError as exc:
+            raise StoreError(f"export failed: {exc}") from None
+
+    def export_protege(self, dest: str | os.PathLike[str] | IO[bytes]) -> int:
+        """One RDF/XML OWL 2 DL file: the ontology plus every asserted fact and
+        its evidence, with the declarations Protégé's OWL API expects. Returns
+        the number of triples written."""
+        from .export import protege_triples
+
+        triples = list(protege_triples(self))
+        try:
+            if isinstance(dest, (str, os.PathLike)):
+                with open(dest, "wb") as f:
+                    ox.serialize(triples, f, ox.RdfFormat.RDF_XML, prefixes=dict(I.PREFIXES))
+            else:
+                ox.serialize(triples, dest, ox.RdfFormat.RDF_XML, prefixes=dict(I.PREFIXES))
+        except (OSError, ValueError) as exc:
+            raise StoreError(f"export failed: {exc}") from None
+        return len(triples)
+
+    # -- statistics --------------------------------------------------------
+    def stats(self) -> dict[str, Any]:
+        """Counts a person wants first: triples, graphs, entities, facts, documents."""
+        from .stats import compute_stats
+
+        return compute_stats(self)
+
+    def loads(self) -> list[dict[str, Any]]:
+        """Files loaded so far (source, quads, graph, when)."""
+        return sorted(self._meta["loads"].values(), key=lambda r: r.get("at") or "")
