@@ -56,11 +56,15 @@ def kb_option(f: F) -> F:
     )(f)
 
 
-def open_kb(kb_path: str, *, write: bool = False):  # -> KnowledgeBase
-    """Open an existing knowledge base (read-only unless the verb writes)."""
+def open_kb(kb_path: str):  # -> KnowledgeBase
+    """Open an existing knowledge base.
+
+    Read verbs open it read-write too: RocksDB's read-only mode is undefined
+    while another process writes, so one process at a time holds the store.
+    """
     from .kb import KnowledgeBase
 
-    return KnowledgeBase(kb_path, read_only=not write and kb_path != ":memory:", create=False)
+    return KnowledgeBase(kb_path, create=False)
 
 
 @click.group(cls=OntomedGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -121,7 +125,7 @@ def load(kb_path: str, files: tuple[Path, ...], fmt: str | None, graph: str | No
       ontomed load ontologies/examples/*.ttl
       ontomed load --graph https://example.org/g extra.nt
     """
-    kb = open_kb(kb_path, write=True)
+    kb = open_kb(kb_path)
     reports = []
     with kb:
         before = len(kb)

@@ -218,7 +218,7 @@ class KnowledgeBase:
             if read_only:
                 return ox.Store.read_only(str(store_dir))
             return ox.Store(str(store_dir))
-        except OSError as exc:
+        except (OSError, RuntimeError) as exc:
             text = str(exc)
             if "lock" in text.lower():
                 raise StoreError(
@@ -575,13 +575,14 @@ class KnowledgeBase:
         text = name.strip()
         if not text:
             return []
-        q = """
-            SELECT ?e (MIN(?rank) AS ?r) WHERE {
-              { ?e rdfs:label ?l BIND(0 AS ?rank) } UNION { ?e skos:altLabel ?l BIND(1 AS ?rank) }
+        # str(Literal) is the N-Triples form, escaped, so it is safe to splice in.
+        q = f"""
+            SELECT ?e (MIN(?rank) AS ?r) WHERE {{
+              VALUES ?name {{ {ox.Literal(text)} }}
+              {{ ?e rdfs:label ?l BIND(0 AS ?rank) }} UNION {{ ?e skos:altLabel ?l BIND(1 AS ?rank) }}
               FILTER(isIRI(?e) && LCASE(STR(?l)) = LCASE(?name))
-            } GROUP BY ?e ORDER BY ?r STR(?e)"""
-        rows = self.store.query(q, prefixes=dict(I.PREFIXES),
-                                substitutions={ox.Variable("name"): ox.Literal(text)})
+            }} GROUP BY ?e ORDER BY ?r STR(?e)"""
+        rows = self.store.query(q, prefixes=dict(I.PREFIXES))
         return [row["e"].value for row in rows]  # type: ignore[union-attr, index]
 
     def resolve(self, iri_or_label: str) -> str:

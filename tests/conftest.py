@@ -1,0 +1,50 @@
+"""Shared fixtures: real knowledge bases (the real Oxigraph store), never mocks."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from ontomed import Evidence, KnowledgeBase
+
+REPO = Path(__file__).resolve().parents[1]
+EXAMPLE_TTL = REPO / "ontologies" / "examples" / "ontomed-example.ttl"
+
+
+@pytest.fixture
+def kb() -> KnowledgeBase:
+    """An in-memory knowledge base holding the ontomed ontology."""
+    k = KnowledgeBase()
+    k.initialize()
+    return k
+
+
+@pytest.fixture
+def disk_kb(tmp_path: Path):
+    """An on-disk knowledge base holding the ontology, closed after the test."""
+    k = KnowledgeBase(tmp_path / "kb")
+    k.initialize()
+    yield k
+    if k.store is not None:
+        k.close()
+
+
+def add_sample_facts(kb: KnowledgeBase) -> None:
+    """A few real facts with evidence, enough for export and reasoning tests."""
+    kb.add_entity("metformin", "Drug", "metformin", labels={"zh": "二甲双胍"},
+                  synonyms=["Glucophage"], identifiers={"drugbank": "DB00331", "mesh": "D008687"})
+    kb.add_entity("type_2_diabetes_mellitus", "Disease", "type 2 diabetes mellitus",
+                  synonyms=["T2DM", "type 2 diabetes"], identifiers={"mesh": "D003924", "icd10": "E11"})
+    kb.add_entity("polyuria", "Symptom", "polyuria", identifiers={"hpo": "HP:0000103"})
+    kb.add_entity("cftr", "Gene", "CFTR", identifiers={"hgnc": "HGNC:1884"})
+    kb.add_entity("cystic_fibrosis", "Disease", "cystic fibrosis", identifiers={"omim": "219700"})
+    doc = kb.add_document("Metformin improves glycemic control in type 2 diabetes.", title="example")
+    kb.add_fact("metformin", "treats", "type_2_diabetes_mellitus", evidence=Evidence(
+        document=doc, text="Metformin improves glycemic control in type 2 diabetes.",
+        extractor="test-extractor", confidence=0.93))
+    kb.add_fact("type_2_diabetes_mellitus", "hasSymptom", "polyuria", evidence=Evidence(
+        document="https://omim.org/entry/125853", extractor="curated:test", source_record="125853"))
+    kb.add_fact("cftr", "associatedWith", "cystic_fibrosis", evidence=Evidence(
+        document="https://omim.org/entry/219700", extractor="curated:omim",
+        source_record="219700", annotations={"severity": "causal"}))

@@ -1,0 +1,226 @@
+"""The ``ontomed`` command line, run in-process with click's runner and, for what
+only a real process shows (exit codes, stderr, import cost), as a subprocess."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pyoxigraph as ox
+import pytest
+from click.testing import CliRunner
+
+from ontomed.cli import cli
+
+from .conftest import EXAMPLE_TTL
+
+VERBS = ["init", "load", "query", "export", "stats", "check"]
+
+
+@pytest.fixture
+def runner() -> CliRunner:
+    return CliRunner()
+
+
+@pytest.fixture
+def kb_path(tmp_path: Path, runner: CliRunner) -> str:
+    """A knowledge base initialized and loaded with the example data through the CLI."""
+    path = str(tmp_path / "kb")
+    assert runner.invoke(cli, ["init", "--kb", path]).exit_code == 0
+    result = runner.invoke(cli, ["load", "--kb", path, str(EXAMPLE_TTL)])
+    assert result.exit_code == 0, result.output
+    return path
+
+
+def run(runner: CliRunner, *args: str, input: str | None = None):
+    return runner.invoke(cli, list(args), input=input)
+
+
+def test_init_creates_the_knowledge_base_and_is_idempotent(tmp_path: Path, runner: CliRunner):
+    path = str(tmp_path / "kb")
+    first = run(runner, "init", "--kb", path)
+    assert first.exit_code == 0 and "initialized knowledge base" in first.output
+    second = run(runner, "init", "--kb", path)
+    assert second.exit_code == 0 and "already initialized" in second.output
+
+
+def test_kb_defaults_to_the_ontomed_kb_environment_variable(tmp_path: Path, runner: CliRunner):
+    path = str(tmp_path / "from-env")
+    result = runner.invoke(cli, ["init"], env={"ONTOMED_KB": path})
+    assert result.exit_code == 0
+    assert (Path(path) / "store").is_dir()
+
+
+def test_load_reports_quads_and_a_second_identical_load_adds_nothing(kb_path: str, runner: CliRunner):
+    again = run(runner, "load", "--kb", kb_path, str(EXAMPLE_TTL))
+    assert again.exit_code == 0
+    assert "skipped" in again.output and "0 new quads" in again.output
+
+
+def test_load_json_report(tmp_path: Path, runner: CliRunner):
+    path = str(tmp_path / "kb")
+    run(runner, "init", "--kb", path)
+    result = run(runner, "load", "--kb", path, "--json", str(EXAMPLE_TTL))
+    data = json.loads(result.output)
+    assert data["quads_added"] == data["files"][0]["quads"] > 500
+
+
+def test_load_of_malformed_rdf_exits_2_with_file_line_and_column(kb_path: str, tmp_path: Path,
+                                                                  runner: CliRunner):
+    bad = tmp_path / "bad.ttl"
+    bad.write_text("@prefix ex: <http://e/> .\nex:a ex:b ex:c .\nex:a ex:b ;; .\n")
+    before = run(runner, "stats", "--kb", kb_path, "--json").output
+    result = run(runner, "load", "--kb", kb_path, str(bad))
+    assert result.exit_code == 2
+    assert f"error: {bad}, line 3, column" in result.output
+    assert run(runner, "stats", "--kb", kb_path, "--json").output == before
+
+
+def test_load_into_a_named_graph_shows_in_stats(kb_path: str, tmp_path: Path, runner: CliRunner):
+    extra = tmp_path / "extra.nt"
+    extra.write_text("<https://e.org/s> <https://e.org/p> <https://e.org/o> .\n")
+    assert run(runner, "load", "--kb", kb_path, "--graph", "https://e.org/g", str(extra)).exit_code == 0
+    stats = json.loads(run(runner, "stats", "--kb", kb_path, "--json").output)
+    assert stats["named_graphs"] == {"https://e.org/g": 1}
+
+
+def test_commands_on_a_missing_knowledge_base_exit_2_and_say_how_to_create_one(tmp_path: Path,
+                                                                                runner: CliRunner):
+    missing = str(tmp_path / "missing")
+    for args in (["stats"], ["query", "ASK {}"], ["load", str(EXAMPLE_TTL)], ["export"]):
+        result = run(runner, *args, "--kb", missing)
+        assert result.exit_code == 2, args
+        assert "ontomed init" in result.output
+
+
+def test_query_select_prints_an_aligned_table(kb_path: str, runner: CliRunner):
+    result = run(runner, "query", "--kb", kb_path,
+                 "SELECT ?drug WHERE { ?drug om:treats ome:type_2_diabetes_mellitus }")
+    assert result.exit_code == 0
+    lines = result.stdout.splitlines()
+    assert lines[0].strip() == "drug" and set(lines[1]) == {"-"}
+    assert lines[2] == "ome:metformin"
+
+
+@pytest.mark.parametrize("fmt", ["json", "xml", "csv", "tsv"])
+def test_query_select_in_machine_formats(kb_path: str, runner: CliRunner, fmt: str):
+    q = "SELECT ?drug ?label WHERE { ?drug om:treats ?d ; rdfs:label ?label FILTER(lang(?label)='en') } ORDER BY ?label"
+    result = run(runner, "query", "--kb", kb_path, "--format", fmt, q)
+    assert result.exit_code == 0
+    if fmt == "csv":  # lossy by the standard, so Oxigraph does not parse it back
+        rows = list(csv.reader(io.StringIO(result.stdout)))
+        assert rows[0] == ["drug", "label"] and rows[1][1] == "aspirin" and len(rows) == 7
+    else:
+        parsed = list(ox.parse_query_results(result.stdout_bytes, ox.QueryResultsFormat.from_extension(fmt)))
+        assert len(parsed) == 6
+
+
+def test_query_ask_prints_true_or_false(kb_path: str, runner: CliRunner):
+    assert run(runner, "query", "--kb", kb_path, "ASK { ?x a om:Gene }").stdout.strip() == "true"
+    assert run(runner, "query", "--kb", kb_path, "ASK { ?x a om:Nothing }").stdout.strip() == "false"
+
+
+def test_query_construct_prints_turtle_or_another_rdf_format(kb_path: str, runner: CliRunner):
+    q = "CONSTRUCT { ?s om:treats ?o } WHERE { ?s om:treats ?o }"
+    ttl = run(runner, "query", "--kb", kb_path, q)
+    assert ttl.exit_code == 0
+    assert len(list(ox.parse(ttl.stdout_bytes, format=ox.RdfFormat.TURTLE))) == 6
+    nt = run(runner, "query", "--kb", kb_path, "--format", "nt", q)
+    assert len(nt.stdout.strip().splitlines()) == 6
+    bad = run(runner, "query", "--kb", kb_path, "--format", "csv", q)
+    assert bad.exit_code == 2 and "CONSTRUCT" in bad.output
+
+
+def test_query_from_a_file_and_from_stdin(kb_path: str, tmp_path: Path, runner: CliRunner):
+    qf = tmp_path / "q.rq"
+    qf.write_text("ASK { ome:metformin om:treats ome:type_2_diabetes_mellitus }")
+    assert run(runner, "query", "--kb", kb_path, "--file", str(qf)).stdout.strip() == "true"
+    piped = run(runner, "query", "--kb", kb_path, "--file", "-", input=qf.read_text())
+    assert piped.stdout.strip() == "true"
+
+
+def test_query_syntax_error_prints_the_position_and_exits_2(kb_path: str, runner: CliRunner):
+    result = run(runner, "query", "--kb", kb_path, "SELECT * WHERE { ?s ?p }")
+    assert result.exit_code == 2
+    assert result.output.startswith("error: SPARQL syntax error: error at 1:")
+    assert len(result.output.strip().splitlines()) == 1
+
+
+def test_query_without_a_query_is_bad_input(kb_path: str, runner: CliRunner):
+    result = run(runner, "query", "--kb", kb_path)
+    assert result.exit_code == 2 and "no query given" in result.output
+
+
+@pytest.mark.parametrize("fmt", ["ttl", "nt", "nq", "trig", "xml", "jsonld"])
+def test_export_writes_every_format_and_it_reloads(kb_path: str, tmp_path: Path, runner: CliRunner, fmt: str):
+    out = tmp_path / f"out.{ 'rdf' if fmt == 'xml' else fmt}"
+    result = run(runner, "export", "--kb", kb_path, "--format", fmt, "-o", str(out))
+    assert result.exit_code == 0, result.output
+    fresh = str(tmp_path / "fresh")
+    assert run(runner, "load", "--kb", fresh, str(out)).exit_code == 2  # not initialized: must init first
+    run(runner, "init", "--kb", fresh)
+    assert run(runner, "load", "--kb", fresh, str(out)).exit_code == 0
+    a = json.loads(run(runner, "stats", "--kb", kb_path, "--json").output)
+    b = json.loads(run(runner, "stats", "--kb", fresh, "--json").output)
+    assert (a["triples"], a["facts"], a["entities"]) == (b["triples"], b["facts"], b["entities"])
+
+
+def test_export_to_stdout(kb_path: str, runner: CliRunner):
+    result = run(runner, "export", "--kb", kb_path, "--format", "nt")
+    assert result.exit_code == 0
+    assert len(list(ox.parse(result.stdout_bytes, format=ox.RdfFormat.N_TRIPLES))) > 800
+
+
+def test_export_protege_writes_one_rdf_xml_owl_file(kb_path: str, tmp_path: Path, runner: CliRunner):
+    out = tmp_path / "kb.owl"
+    result = run(runner, "export", "--kb", kb_path, "--protege", "-o", str(out))
+    assert result.exit_code == 0
+    triples = list(ox.parse(path=str(out), format=ox.RdfFormat.RDF_XML))
+    ontologies = [t for t in triples if t.predicate.value.endswith("#type")
+                  and t.object.value == "http://www.w3.org/2002/07/owl#Ontology"]
+    assert len(ontologies) == 1
+    axioms = [t for t in triples if t.object.value == "http://www.w3.org/2002/07/owl#Axiom"]
+    assert len(axioms) == 32
+
+
+def test_bad_export_format_exits_2(kb_path: str, runner: CliRunner):
+    result = run(runner, "export", "--kb", kb_path, "--format", "docx")
+    assert result.exit_code == 2 and "unknown RDF format" in result.output
+
+
+def test_stats_human_and_json(kb_path: str, runner: CliRunner):
+    human = run(runner, "stats", "--kb", kb_path)
+    assert human.exit_code == 0
+    assert "om:Drug" in human.output and "om:treats" in human.output
+    data = json.loads(run(runner, "stats", "--kb", kb_path, "--json").output)
+    assert data["entities"] == {"om:Drug": 10, "om:Symptom": 10, "om:Disease": 9, "om:Gene": 6}
+    assert data["facts"]["om:treats"] == 6 and data["evidence_annotations"] == 32
+
+
+@pytest.mark.parametrize("verb", VERBS)
+def test_every_verb_has_help_with_an_example_and_a_kb_option(runner: CliRunner, verb: str):
+    result = run(runner, verb, "--help")
+    assert result.exit_code == 0
+    assert "Example" in result.output and "--kb" in result.output
+
+
+def test_an_unknown_flag_exits_2(runner: CliRunner):
+    assert run(runner, "stats", "--frobnicate").exit_code == 2
+
+
+def test_the_cli_process_prints_one_line_errors_never_a_traceback(tmp_path: Path):
+    proc = subprocess.run([sys.executable, "-m", "ontomed.cli", "query", "--kb", str(tmp_path / "none"),
+                           "ASK {}"], capture_output=True, text=True)
+    assert proc.returncode == 2
+    assert proc.stderr.count("\n") == 1 and "Traceback" not in proc.stderr
+
+
+def test_importing_the_cli_loads_no_heavy_library():
+    code = ("import sys, ontomed.cli; heavy = [m for m in ('torch', 'transformers', 'owlready2', 'flask', "
+            "'rdflib', 'tqdm') if m in sys.modules]; print(heavy)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
