@@ -24,7 +24,31 @@ DEFAULT_KB = "./ontomed-kb"
 
 
 class OntomedGroup(click.Group):
-    """Turns every OntomedError into ``error: message`` and its exit code."""
+    """Adds plugins' commands on first look-up, and turns every OntomedError
+    into ``error: message`` and its exit code."""
+
+    _plugins_loaded = False
+
+    def _load_plugin_commands(self) -> None:
+        if self._plugins_loaded:
+            return
+        self._plugins_loaded = True
+        from .plugins import get_plugin_manager
+
+        try:
+            get_plugin_manager().hook.register_commands(cli=self)
+        except OntomedError as exc:
+            click.echo(f"error: {exc}", err=True)
+            sys.exit(exc.exit_code)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in self.commands:
+            self._load_plugin_commands()
+        return super().get_command(ctx, cmd_name)
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        self._load_plugin_commands()
+        return super().list_commands(ctx)
 
     def invoke(self, ctx: click.Context) -> Any:
         try:

@@ -107,3 +107,74 @@ def evidence_to_dict(e: Evidence) -> dict[str, Any]:
         "generated_at": e.generated_at.isoformat() if e.generated_at else None,
         "annotations": dict(e.annotations),
     }
+
+
+# -- what flows through extraction (DESIGN §1) --------------------------------
+
+@dataclass(frozen=True)
+class Document:
+    """A source text. ``iri`` defaults to the hash of the text, so re-reading adds nothing."""
+
+    text: str
+    id: str | None = None
+    title: str | None = None
+    source: str | None = None
+    metadata: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def iri(self) -> str:
+        from .iri import document_iri
+
+        return document_iri(self.text)
+
+    def __hash__(self) -> int:
+        return hash((self.id, self.text))
+
+
+@dataclass(frozen=True)
+class Mention:
+    """A span of text naming an entity of one type (Drug, Disease, Symptom, Gene)."""
+
+    text: str
+    type: str
+    start: int
+    end: int
+    confidence: float = 1.0
+    iri: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"text": self.text, "type": self.type, "start": self.start, "end": self.end,
+                "confidence": self.confidence, "iri": self.iri}
+
+
+@dataclass(frozen=True)
+class Relation:
+    """A relation between two mentions, read from one sentence."""
+
+    subject: Mention
+    predicate: str
+    object: Mention
+    confidence: float
+    sentence: str
+    negated: bool = False
+    speculative: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"subject": self.subject.to_dict(), "predicate": self.predicate,
+                "object": self.object.to_dict(), "confidence": self.confidence,
+                "sentence": self.sentence, "negated": self.negated,
+                "speculative": self.speculative}
+
+
+@dataclass(frozen=True)
+class Extraction:
+    """What one extractor found in one text."""
+
+    extractor: str
+    mentions: tuple[Mention, ...] = ()
+    relations: tuple[Relation, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"extractor": self.extractor,
+                "mentions": [m.to_dict() for m in self.mentions],
+                "relations": [r.to_dict() for r in self.relations]}

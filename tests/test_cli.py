@@ -18,7 +18,7 @@ from ontomed.cli import cli
 
 from .conftest import EXAMPLE_TTL
 
-VERBS = ["init", "load", "query", "export", "stats", "check"]
+VERBS = ["init", "load", "query", "export", "stats", "check", "plugins"]
 
 
 @pytest.fixture

@@ -1,0 +1,71 @@
+"""The classes a plugin subclasses: one abstract method each, an ``id`` to name it.
+
+Constructors stay cheap (plugins are instantiated when ontomed starts); load
+models and vocabularies on first use, in ``setup`` or lazily.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Iterator, Sequence
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from .model import Document, Extraction, Fact, Mention
+
+if TYPE_CHECKING:
+    from .kb import KnowledgeBase
+
+
+class _Component(ABC):
+    #: Unique, stable name users select the component by (``--extractors dictionary``).
+    id: ClassVar[str]
+    #: One line for ``ontomed plugins``.
+    description: ClassVar[str] = ""
+
+    def setup(self, kb: KnowledgeBase | None) -> None:  # noqa: B027 - optional hook
+        """Called once before first use with the knowledge base in use (may be None)."""
+
+
+class Extractor(_Component):
+    """Text → mentions and relations."""
+
+    #: The entity types this extractor can find (``"Drug"``, ``"Disease"``, …).
+    entity_types: ClassVar[tuple[str, ...]] = ()
+
+    @abstractmethod
+    def extract(self, text: str) -> Extraction:
+        """Find mentions (and relations, if it can) in one text."""
+
+    def extract_batch(self, texts: Sequence[str]) -> list[Extraction]:
+        """Override to batch (a Transformer on a GPU); the default loops."""
+        return [self.extract(t) for t in texts]
+
+
+class TextGenerator(_Component):
+    """Facts → text."""
+
+    @abstractmethod
+    def generate(self, facts: Sequence[Fact], *, lang: str = "en", **options: Any) -> str:
+        """Write text that states these facts and nothing else."""
+
+
+class Reader(_Component):
+    """A source (a path, a URL, a stream) → documents."""
+
+    #: File name suffixes this reader takes (``(".jsonl",)``).
+    extensions: ClassVar[tuple[str, ...]] = ()
+
+    def can_read(self, source: str) -> bool:
+        return source.lower().endswith(self.extensions) if self.extensions else False
+
+    @abstractmethod
+    def read(self, source: str) -> Iterator[Document]:
+        """Yield the documents of one source."""
+
+
+class Linker(_Component):
+    """A mention → the IRI of the entity it names, or None."""
+
+    @abstractmethod
+    def link(self, mention: Mention) -> str | None:
+        """Normalise one mention to an ontology IRI."""
