@@ -75,6 +75,15 @@ _EVIDENCE_FIELDS = {
 
 
 @dataclass(frozen=True)
+class AddReport:
+    """What one ``add_facts`` did."""
+
+    facts: int
+    new_facts: int
+    evidence_added: int
+
+
+@dataclass(frozen=True)
 class LoadReport:
     """What one ``load`` did."""
 
@@ -137,13 +146,19 @@ def _rdf_syntax_error(exc: SyntaxError, source: str) -> RDFSyntaxError:
     return RDFSyntaxError(msg, source=source, line=line, column=col)
 
 
+def _decimal(value: float) -> ox.Literal:
+    """An xsd:decimal in its lexical form: never an exponent ("1e-05" is not a decimal)."""
+    text = f"{value:.6f}".rstrip("0")
+    return ox.Literal(text + "0" if text.endswith(".") else text, datatype=_XSD_DECIMAL)
+
+
 def _literal(value: Any, lang: str | None = None) -> ox.Literal:
     if isinstance(value, ox.Literal):
         return value
     if isinstance(value, bool):
         return ox.Literal(value)
     if isinstance(value, float):
-        return ox.Literal(repr(value), datatype=_XSD_DECIMAL)
+        return _decimal(value)
     if isinstance(value, int):
         return ox.Literal(value)
     if isinstance(value, _dt.datetime):
@@ -187,6 +202,7 @@ class KnowledgeBase:
         self.read_only = read_only
         self._meta: dict[str, Any] = {"format": KB_FORMAT_VERSION, "loads": {}}
         self._object_properties: frozenset[str] | None = None
+        self._classes: frozenset[str] | None = None
         if self.path is None:
             self.store = ox.Store()
             return
@@ -274,9 +290,20 @@ class KnowledgeBase:
             self.store.load(path=str(path), format=ox.RdfFormat.RDF_XML)
         except SyntaxError as exc:  # a broken installation, not user input
             raise StoreError(str(_rdf_syntax_error(exc, str(path)))) from None
-        self._object_properties = None
+        self._object_properties = self._classes = None
         self.flush()
         return True
+
+    def classes(self) -> frozenset[str]:
+        """IRIs declared owl:Class in the store, plus the contract's classes."""
+        if self._classes is None:
+            found = {
+                q.subject.value
+                for q in self.store.quads_for_pattern(None, _RDF_TYPE, ox.NamedNode(I.OWL + "Class"), _DEFAULT)
+                if isinstance(q.subject, ox.NamedNode)
+            }
+            self._classes = frozenset(found | {I.OM + c for c in I.CLASSES})
+        return self._classes
 
     def object_properties(self) -> frozenset[str]:
         """IRIs declared owl:ObjectProperty in the store, plus the contract's seven."""
@@ -342,7 +369,7 @@ class KnowledgeBase:
         when = _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
         self._meta["loads"][key] = {"source": str(src), "quads": quads, "graph": graph, "at": when}
         self._save_meta()
-        self._object_properties = None
+        self._object_properties = self._classes = None
         return LoadReport(str(src), fmt.name, quads, graph, False, digest.hexdigest(), when)
 
     def _count_and_load(self, data: bytes, fmt: ox.RdfFormat, base: str,
@@ -383,7 +410,7 @@ class KnowledgeBase:
                             to_graph=_term(graph) if graph else _DEFAULT)
         except SyntaxError as exc:
             raise _rdf_syntax_error(exc, "data") from None
-        self._object_properties = None
+        self._object_properties = self._classes = None
         return len(self.store) - before
 
     def _check_writable(self) -> None:
@@ -419,7 +446,7 @@ class KnowledgeBase:
             raise QuerySyntaxError(f"SPARQL syntax error: {exc}") from None
         except OSError as exc:
             raise StoreError(f"update failed: {exc}") from None
-        self._object_properties = None
+        self._object_properties = self._classes = None
 
     # -- writing entities and facts ----------------------------------------
     def add_entity(self, name_or_iri: str, cls: str, label: str, *,
@@ -451,7 +478,11 @@ class KnowledgeBase:
             raise BadInputError("an entity needs a non-empty label")
         subject = _term(I.entity_iri(name_or_iri))
         yield ox.Quad(subject, _RDF_TYPE, _NAMED_INDIVIDUAL, _DEFAULT)
-        yield ox.Quad(subject, _RDF_TYPE, _term(I.class_iri(cls)), _DEFAULT)
+        cls_iri = I.class_iri(cls)
+        if cls_iri not in self.classes():
+            known = ", ".join(sorted(I.shorten(c) for c in self.classes() if c.startswith(I.OM)))
+            raise BadInputError(f"{I.shorten(cls_iri)} is not a class of the ontology (known: {known})")
+        yield ox.Quad(subject, _RDF_TYPE, _term(cls_iri), _DEFAULT)
         yield ox.Quad(subject, _RDFS_LABEL, ox.Literal(label.strip(), language=lang), _DEFAULT)
         for other_lang, values in (labels or {}).items():
             for value in [values] if isinstance(values, str) else values:
@@ -486,20 +517,36 @@ class KnowledgeBase:
         self.store.extend(quads)
         return fact
 
-    def add_facts(self, facts: Iterable[tuple[str, str, str, Evidence | Iterable[Evidence] | None]]) -> int:
-        """Add many facts in one transaction; returns how many were given."""
+    def add_facts(self, facts: Iterable[tuple[str, str, str, Evidence | Iterable[Evidence] | None]]) -> AddReport:
+        """Add many facts in one transaction; says how many facts and evidence nodes were new."""
         self._check_writable()
         batch: list[ox.Quad] = []
-        n = 0
+        pending: set[str] = set()
+        seen: set[tuple[str, str, str]] = set()
+        n = new = 0
         for s, p, o, ev in facts:
-            quads, _ = self._fact_quads(s, p, o, ev)
+            quads, fact = self._fact_quads(s, p, o, ev, pending)
+            key = (fact.subject, fact.predicate, fact.object)
+            if key not in seen and not self.has_fact(*key):
+                new += 1
+            seen.add(key)
             batch.extend(quads)
             n += 1
         self.store.extend(batch)
-        return n
+        return AddReport(n, new, len(pending))
+
+    def has_fact(self, subject: str, prop: str, object: str) -> bool:
+        """Is ``subject prop object`` asserted (in the default graph)?"""
+        s, p, o = (_term(I.entity_iri(subject)), _term(I.property_iri(prop)), _term(I.entity_iri(object)))
+        return any(True for _ in self.store.quads_for_pattern(s, p, o, _DEFAULT))
+
+    def has_document(self, iri: str) -> bool:
+        return any(True for _ in self.store.quads_for_pattern(
+            _term(iri), _RDF_TYPE, ox.NamedNode(I.OM + "Document"), _DEFAULT))
 
     def _fact_quads(self, subject: str, prop: str, object: str,
-                    evidence: Evidence | Iterable[Evidence] | None) -> tuple[list[ox.Quad], Fact]:
+                    evidence: Evidence | Iterable[Evidence] | None,
+                    pending: set[str] | None = None) -> tuple[list[ox.Quad], Fact]:
         s = _term(I.entity_iri(subject))
         p_iri = I.property_iri(prop)
         if p_iri not in self.object_properties():
@@ -516,16 +563,21 @@ class KnowledgeBase:
             [] if evidence is None else [evidence] if isinstance(evidence, Evidence) else list(evidence)
         )
         for ev in items:
-            quads.extend(self._evidence_quads(s, p, o, ev))
+            quads.extend(self._evidence_quads(s, p, o, ev, pending if pending is not None else set()))
         return quads, Fact(s.value, p_iri, o.value, tuple(items))
 
     def _evidence_quads(self, s: ox.NamedNode, p: ox.NamedNode, o: ox.NamedNode,
-                        ev: Evidence) -> list[ox.Quad]:
+                        ev: Evidence, pending: set[str]) -> list[ox.Quad]:
+        """The annotation node's quads, or none when this evidence is already recorded
+        (in the store, or earlier in the same batch: ``pending`` holds those node ids)."""
         key = "\x1f".join([s.value, p.value, o.value, ev.document, ev.text or "",
                            ev.extractor, ev.source_record or ""])
-        node = ox.BlankNode("ev" + hashlib.sha256(key.encode("utf-8")).hexdigest()[:32])
-        if any(True for _ in self.store.quads_for_pattern(node, _RDF_TYPE, _OWL_AXIOM, _DEFAULT)):
-            return []  # this evidence is already recorded
+        node_id = "ev" + hashlib.sha256(key.encode("utf-8")).hexdigest()[:32]
+        node = ox.BlankNode(node_id)
+        if node_id in pending or any(
+                True for _ in self.store.quads_for_pattern(node, _RDF_TYPE, _OWL_AXIOM, _DEFAULT)):
+            return []
+        pending.add(node_id)
         when = ev.generated_at or _dt.datetime.now(_dt.timezone.utc).replace(microsecond=0)
         quads = [
             ox.Quad(node, _RDF_TYPE, _OWL_AXIOM, _DEFAULT),
@@ -540,7 +592,7 @@ class KnowledgeBase:
             quads.append(ox.Quad(node, ox.NamedNode(I.EVIDENCE_TEXT), ox.Literal(ev.text), _DEFAULT))
         if ev.confidence is not None:
             quads.append(ox.Quad(node, ox.NamedNode(I.CONFIDENCE),
-                                 ox.Literal(f"{float(ev.confidence):.4g}", datatype=_XSD_DECIMAL), _DEFAULT))
+                                 _decimal(float(ev.confidence)), _DEFAULT))
         if ev.source_record:
             quads.append(ox.Quad(node, ox.NamedNode(I.SOURCE_RECORD), ox.Literal(ev.source_record), _DEFAULT))
         for key_, value in ev.annotations.items():

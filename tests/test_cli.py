@@ -224,3 +224,25 @@ def test_importing_the_cli_loads_no_heavy_library():
             "'rdflib', 'tqdm') if m in sys.modules]; print(heavy)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_check_reports_a_consistent_knowledge_base_and_exits_0(kb_path: str, runner: CliRunner):
+    result = run(runner, "check", "--kb", kb_path)
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith("consistent: HermiT")
+
+
+def test_check_names_the_clash_of_a_planted_inconsistency_and_exits_1(kb_path: str, tmp_path: Path,
+                                                                      runner: CliRunner):
+    planted = tmp_path / "planted.ttl"
+    planted.write_text("@prefix om: <https://w3id.org/ontomed#> . @prefix ome: <https://w3id.org/ontomed/entity/> .\n"
+                       "ome:metformin om:treats ome:cftr .\n")
+    run(runner, "load", "--kb", kb_path, str(planted))
+    result = run(runner, "check", "--kb", kb_path, "--json")
+    assert result.exit_code == 1
+    report = json.loads(result.output)
+    assert report["consistent"] is False
+    problem = report["problems"][0]
+    assert "https://w3id.org/ontomed/entity/cftr" in problem["entities"]
+    assert "ome:metformin om:treats ome:cftr" in problem["axioms"]
+    assert "om:Gene disjointWith om:Condition" in problem["axioms"]

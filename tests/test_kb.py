@@ -253,6 +253,18 @@ def test_add_fact_refuses_a_property_the_ontology_does_not_define(kb: KnowledgeB
         kb.add_fact("metformin", "cures", "t2dm")
 
 
+def test_add_entity_refuses_a_class_the_ontology_does_not_define(kb: KnowledgeBase):
+    with pytest.raises(BadInputError, match="om:Gen is not a class"):
+        kb.add_entity("x", "Gen", "x")
+
+
+def test_confidence_is_a_valid_xsd_decimal_even_when_tiny(kb: KnowledgeBase):
+    kb.add_fact("a", "treats", "b", evidence=Evidence(document="https://x.org/d", extractor="x",
+                                                      confidence=0.00001))
+    value = next(iter(kb.query("SELECT ?c WHERE { ?ax om:confidence ?c }")))["c"]
+    assert value.value == "0.00001"
+
+
 def test_evidence_validates_its_fields():
     with pytest.raises(ValueError):
         Evidence(document="https://x.org/d", extractor="x", confidence=1.5)
@@ -262,8 +274,10 @@ def test_evidence_validates_its_fields():
 
 def test_add_facts_adds_many_in_one_transaction(kb: KnowledgeBase):
     ev = Evidence(document="https://x.org/d", extractor="bulk")
-    n = kb.add_facts((f"drug{i}", "treats", f"disease{i}", ev) for i in range(100))
-    assert n == 100
+    report = kb.add_facts((f"drug{i}", "treats", f"disease{i}", ev) for i in range(100))
+    assert (report.facts, report.new_facts, report.evidence_added) == (100, 100, 100)
+    again = kb.add_facts([("drug0", "treats", "disease0", ev), ("drug0", "treats", "disease0", ev)])
+    assert (again.facts, again.new_facts, again.evidence_added) == (2, 0, 0)
     assert int(next(iter(kb.query("SELECT (COUNT(*) AS ?n) WHERE { ?s om:treats ?o }")))["n"].value) == 100
 
 
