@@ -10,7 +10,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from .model import Document, Extraction, Fact, Mention
+from .model import Document, Extraction, Fact, Mention, SkippedDocument
 
 if TYPE_CHECKING:
     from .kb import KnowledgeBase
@@ -31,6 +31,9 @@ class Extractor(_Component):
 
     #: The entity types this extractor can find (``"Drug"``, ``"Disease"``, …).
     entity_types: ClassVar[tuple[str, ...]] = ()
+    #: False for mention-only extractors (NER models): the pipeline then links their
+    #: mentions and reads relations between them with the built-in relation patterns.
+    finds_relations: ClassVar[bool] = False
 
     @abstractmethod
     def extract(self, text: str) -> Extraction:
@@ -59,8 +62,9 @@ class Reader(_Component):
         return source.lower().endswith(self.extensions) if self.extensions else False
 
     @abstractmethod
-    def read(self, source: str) -> Iterator[Document]:
-        """Yield the documents of one source."""
+    def read(self, source: str) -> Iterator[Document | SkippedDocument]:
+        """Yield the documents of one source; a record that cannot be used is yielded as a
+        SkippedDocument with the reason, so the rest of the source is still read."""
 
 
 class Linker(_Component):

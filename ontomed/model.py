@@ -132,6 +132,14 @@ class Document:
 
 
 @dataclass(frozen=True)
+class SkippedDocument:
+    """A record a reader could not turn into a document, and why (the rest go on)."""
+
+    source: str
+    reason: str
+
+
+@dataclass(frozen=True)
 class Mention:
     """A span of text naming an entity of one type (Drug, Disease, Symptom, Gene)."""
 

@@ -30,6 +30,7 @@ from .errors import BadInputError, OntomedError
 
 DEFAULT_PLUGINS: tuple[str, ...] = (
     "ontomed.default_plugins.commands",
+    "ontomed.default_plugins.extraction",
 )
 ENTRY_POINT_GROUP = "ontomed"
 

@@ -1,0 +1,1 @@
+"""Built-in extractors: text → mentions and relations."""

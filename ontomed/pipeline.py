@@ -1,0 +1,197 @@
+"""Read → extract → link → facts with evidence (DESIGN §1, §3).
+
+``build(kb, sources)`` is what ``ontomed build`` runs. Documents are
+identified by a hash of their text and each piece of evidence by a hash of the
+fact, document, sentence and extractor, so running it twice on the same input
+adds nothing. Negated and speculative relations are counted, never asserted.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from .base import Extractor, Linker
+from .errors import BadInputError
+from .model import Document, Evidence, Extraction, Mention, SkippedDocument
+from .readers import expand_sources, reader_for
+
+if TYPE_CHECKING:
+    from .kb import KnowledgeBase
+
+DEFAULT_EXTRACTORS = ("dictionary",)
+DEFAULT_MIN_CONFIDENCE = 0.5
+BATCH = 32
+
+
+@dataclass
+class BuildReport:
+    """The summary ``ontomed build`` prints."""
+
+    documents: int = 0
+    documents_new: int = 0
+    mentions: int = 0
+    relations: int = 0
+    negated: int = 0
+    speculative: int = 0
+    below_confidence: int = 0
+    facts_new: int = 0
+    facts_known: int = 0
+    evidence_added: int = 0
+    skipped: list[tuple[str, str]] = field(default_factory=list)
+    seconds: float = 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        d = dict(self.__dict__)
+        d["skipped"] = [{"source": s, "reason": r} for s, r in self.skipped]
+        d["documents_per_second"] = round(self.documents / self.seconds, 1) if self.seconds else None
+        return d
+
+
+def select_extractors(names: Sequence[str] | None) -> list[Extractor]:
+    from .plugins import get_extractor
+
+    chosen = list(names) if names else list(DEFAULT_EXTRACTORS)
+    return [get_extractor(name) for name in dict.fromkeys(chosen)]
+
+
+def read_documents(sources: Iterable[str], *, stdin_format: str = "text") -> Iterator[Document | SkippedDocument]:
+    """Every document of every source (files, directories, ``-``), with skips."""
+    from .plugins import get_readers
+
+    readers = get_readers()
+    for source in expand_sources(sources):
+        try:
+            reader = reader_for(source, readers, stdin_format)
+        except BadInputError as exc:
+            if source in sources:  # named explicitly: the user must hear about it
+                raise
+            yield SkippedDocument(source, str(exc).split(": ", 1)[-1])
+            continue
+        yield from reader.read(source)
+
+
+class ExtractionRunner:
+    """Runs the chosen extractors over texts, links mentions, adds pattern relations."""
+
+    def __init__(self, kb: KnowledgeBase | None, extractors: Sequence[Extractor]) -> None:
+        from .plugins import get_linkers
+
+        self.extractors = list(extractors)
+        for extractor in self.extractors:
+            extractor.setup(kb)
+        self.linkers: list[Linker] = list(get_linkers().values())
+        for linker in self.linkers:
+            linker.setup(kb)
+        self._types = _entity_types(kb)
+
+    def run(self, texts: Sequence[str]) -> list[list[Extraction]]:
+        """For each text, one (linked, relation-completed) Extraction per extractor."""
+        per_text: list[list[Extraction]] = [[] for _ in texts]
+        for extractor in self.extractors:
+            for i, (text, extraction) in enumerate(zip(texts, extractor.extract_batch(list(texts)))):
+                per_text[i].append(self._complete(text, extractor, extraction))
+        return per_text
+
+    def _complete(self, text: str, extractor: Extractor, extraction: Extraction) -> Extraction:
+        if extractor.finds_relations:
+            return extraction
+        from .extractors.relations import find_relations
+        from .text import sentence_spans
+
+        mentions = tuple(self._link(m) for m in extraction.mentions)
+        relations = list(extraction.relations)
+        for start, end in sentence_spans(text):
+            inside = [m for m in mentions if m.start >= start and m.end <= end and m.iri]
+            if len(inside) >= 2:
+                relations.extend(find_relations(text, start, end, inside, self._types))
+        return Extraction(extraction.extractor, mentions, tuple(relations))
+
+    def _link(self, mention: Mention) -> Mention:
+        if mention.iri:
+            return mention
+        for linker in self.linkers:
+            iri = linker.link(mention)
+            if iri:
+                return Mention(mention.text, mention.type, mention.start, mention.end, mention.confidence, iri)
+        return mention
+
+
+def _entity_types(kb: KnowledgeBase | None) -> dict[str, set[str]]:
+    if kb is None:
+        return {}
+    from .extractors.dictionary import vocabulary_for
+
+    return vocabulary_for(kb).types
+
+
+def build(kb: KnowledgeBase, sources: Sequence[str], *, extractors: Sequence[str] | None = None,
+          min_confidence: float = DEFAULT_MIN_CONFIDENCE, progress: bool | None = False,
+          stdin_format: str = "text") -> BuildReport:
+    """Read ``sources``, extract, link, and add facts with evidence to ``kb``."""
+    from tqdm import tqdm
+
+    if not 0.0 <= min_confidence <= 1.0:
+        raise BadInputError(f"--min-confidence must be between 0 and 1, not {min_confidence}")
+    runner = ExtractionRunner(kb, select_extractors(extractors))
+    report = BuildReport()
+    started = time.perf_counter()
+    bar = tqdm(desc="documents", unit="doc", disable=None if progress is None else not progress,
+               leave=False)
+    batch: list[Document] = []
+    try:
+        for item in read_documents(sources, stdin_format=stdin_format):
+            if isinstance(item, SkippedDocument):
+                report.skipped.append((item.source, item.reason))
+                continue
+            batch.append(item)
+            if len(batch) >= BATCH:
+                _process(kb, runner, batch, report, min_confidence)
+                bar.update(len(batch))
+                batch = []
+        if batch:
+            _process(kb, runner, batch, report, min_confidence)
+            bar.update(len(batch))
+    finally:
+        bar.close()
+        kb.flush()
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def _process(kb: KnowledgeBase, runner: ExtractionRunner, docs: list[Document], report: BuildReport,
+             min_confidence: float) -> None:
+    results = runner.run([d.text for d in docs])
+    facts: list[tuple[str, str, str, Evidence]] = []
+    for doc, extractions in zip(docs, results):
+        report.documents += 1
+        if not kb.has_document(doc.iri):
+            report.documents_new += 1
+        doc_iri = kb.add_document(doc.text, title=doc.title, identifier=doc.id,
+                                  source=str(doc.metadata.get("url") or doc.source or "") or None)
+        for extraction in extractions:
+            report.mentions += len(extraction.mentions)
+            for rel in extraction.relations:
+                report.relations += 1
+                if rel.negated:
+                    report.negated += 1
+                elif rel.speculative:
+                    report.speculative += 1
+                elif rel.confidence < min_confidence:
+                    report.below_confidence += 1
+                elif rel.subject.iri and rel.object.iri:
+                    facts.append((rel.subject.iri, rel.predicate, rel.object.iri, Evidence(
+                        document=doc_iri, text=rel.sentence, extractor=extraction.extractor,
+                        confidence=rel.confidence)))
+    added = kb.add_facts(facts)
+    report.facts_new += added.new_facts
+    report.facts_known += len({(s, p, o) for s, p, o, _ in facts}) - added.new_facts
+    report.evidence_added += added.evidence_added
+
+
+def extract(text: str, *, kb: KnowledgeBase | None, extractors: Sequence[str] | None = None) -> list[Extraction]:
+    """Mentions and relations in one text, without writing anything."""
+    runner = ExtractionRunner(kb, select_extractors(extractors))
+    return runner.run([text])[0]

@@ -1,0 +1,166 @@
+"""The dictionary extractor and the relation patterns, on the real example vocabulary."""
+
+from __future__ import annotations
+
+import pytest
+
+from ontomed import KnowledgeBase
+from ontomed.extractors.dictionary import DictionaryExtractor, Vocabulary, vocabulary_for
+from ontomed.iri import ENTITY, OM
+from ontomed.text import sentences
+
+from .conftest import EXAMPLE_TTL
+
+
+@pytest.fixture(scope="module")
+def extractor() -> DictionaryExtractor:
+    kb = KnowledgeBase()
+    kb.initialize()
+    kb.load(EXAMPLE_TTL)
+    x = DictionaryExtractor()
+    x.setup(kb)
+    return x
+
+
+def names(extraction) -> list[tuple[str, str]]:
+    return [(m.text, m.iri.rsplit("/", 1)[1] if m.iri else None) for m in extraction.mentions]
+
+
+def triples(extraction, *, asserted: bool = True) -> set[tuple[str, str, str]]:
+    return {(r.subject.text, r.predicate[len(OM):], r.object.text) for r in extraction.relations
+            if not asserted or not (r.negated or r.speculative)}
+
+
+# -- mentions -----------------------------------------------------------------
+
+def test_labels_and_synonyms_link_to_their_entity(extractor):
+    e = extractor.extract("Glucophage (metformin) for T2DM.")
+    assert names(e) == [("Glucophage", "metformin"), ("metformin", "metformin"),
+                        ("T2DM", "type_2_diabetes_mellitus")]
+    assert all(m.type == "Drug" for m in e.mentions[:2]) and e.mentions[2].type == "Disease"
+
+
+def test_the_longest_match_wins(extractor):
+    e = extractor.extract("Chronic myeloid leukemia responds to imatinib.")
+    assert names(e)[0] == ("Chronic myeloid leukemia", "chronic_myelogenous_leukemia")
+
+
+def test_matches_respect_word_boundaries(extractor):
+    assert names(extractor.extract("Coughing, aspirinlike and warfarinization.")) == []
+
+
+def test_plurals_and_possessives_are_found(extractor):
+    e = extractor.extract("Heart attacks are common; aspirin's effect on PTGS1.")
+    assert ("Heart attacks", "myocardial_infarction") in names(e)
+    assert ("aspirin", "aspirin") in names(e)
+
+
+def test_short_abbreviations_match_only_in_their_own_case(extractor):
+    assert ("MI", "myocardial_infarction") in names(extractor.extract("History of MI."))
+    assert names(extractor.extract("The mi of the cf and the asa.")) == []
+
+
+def test_common_english_words_are_not_taken_for_names():
+    vocab = Vocabulary([(ENTITY + "d1", "Drug", "Allegra", True), (ENTITY + "d2", "Drug", "Today", False),
+                        (ENTITY + "d2", "Drug", "exemplarol", True)])
+    found = [m.text for m in vocab.find("Today I took exemplarol; allegra later, Allegra now.")]
+    assert found == ["exemplarol", "Allegra"]
+
+
+def test_a_name_shared_by_two_entities_of_one_type_is_typed_but_not_linked():
+    vocab = Vocabulary([(ENTITY + "a", "Disease", "multiple sclerosis", True),
+                        (ENTITY + "a", "Disease", "MS", False),
+                        (ENTITY + "b", "Disease", "mitral stenosis", True),
+                        (ENTITY + "b", "Disease", "MS", False)])
+    [m] = vocab.find("Patients with MS.")
+    assert m.type == "Disease" and m.iri is None and m.confidence < 0.9
+
+
+def test_chinese_labels_are_found_without_spaces(extractor):
+    assert ("二甲双胍", "metformin") in names(extractor.extract("二甲双胍用于治疗2型糖尿病。"))
+
+
+def test_the_label_table_is_cached_beside_an_on_disk_knowledge_base(tmp_path):
+    kb = KnowledgeBase(tmp_path / "kb")
+    kb.initialize()
+    kb.load(EXAMPLE_TTL)
+    vocab = vocabulary_for(kb)
+    assert (tmp_path / "kb" / "cache" / "labels.json").is_file() and vocab.size > 100
+    kb.add_entity("exemplarol", "Drug", "exemplarol")  # the vocabulary follows changes
+    assert [m.text for m in vocabulary_for(kb).find("exemplarol")] == ["exemplarol"]
+    kb.close()
+
+
+# -- relations ----------------------------------------------------------------
+
+@pytest.mark.parametrize("text,expected", [
+    ("Metformin is indicated for type 2 diabetes mellitus.",
+     ("Metformin", "treats", "type 2 diabetes mellitus")),
+    ("Hypertension is treated with lisinopril.", ("lisinopril", "treats", "Hypertension")),
+    ("Ivacaftor improves lung function in cystic fibrosis.", ("Ivacaftor", "treats", "cystic fibrosis")),
+    ("Metformin is contraindicated in chronic kidney disease.",
+     ("Metformin", "contraindicatedFor", "chronic kidney disease")),
+    ("Aspirin should not be used in patients with peptic ulcer.",
+     ("Aspirin", "contraindicatedFor", "peptic ulcer")),
+    ("Metformin-induced lactic acidosis is rare.", ("Metformin", "hasSideEffect", "lactic acidosis")),
+    ("Atorvastatin may cause myalgia.", ("Atorvastatin", "hasSideEffect", "myalgia")),
+    ("Cystic fibrosis is caused by mutations in the CFTR gene.", ("CFTR", "associatedWith", "Cystic fibrosis")),
+    ("The CFTR potentiator ivacaftor was approved in 2012.", ("ivacaftor", "targets", "CFTR")),
+    ("Imatinib inhibits ABL1.", ("Imatinib", "targets", "ABL1")),
+    ("Clarithromycin increases the anticoagulant effect of warfarin.",
+     ("Clarithromycin", "interactsWith", "warfarin")),
+    ("Concomitant use of warfarin and aspirin raises bleeding risk.", ("warfarin", "interactsWith", "aspirin")),
+    ("Chest pain is a typical symptom of myocardial infarction.",
+     ("myocardial infarction", "hasSymptom", "Chest pain")),
+])
+def test_each_property_is_read_from_its_cues(extractor, text, expected):
+    assert expected in triples(extractor.extract(text))
+
+
+def test_lists_give_one_relation_per_item(extractor):
+    e = extractor.extract("Type 2 diabetes presents with polyuria, polydipsia and fatigue.")
+    assert triples(e) == {("Type 2 diabetes", "hasSymptom", s) for s in ("polyuria", "polydipsia", "fatigue")}
+    e = extractor.extract("Aspirin and ibuprofen inhibit PTGS1.")
+    assert triples(e) == {("Aspirin", "targets", "PTGS1"), ("ibuprofen", "targets", "PTGS1")}
+
+
+@pytest.mark.parametrize("text", [
+    "Metformin did not reduce type 2 diabetes mellitus progression.",
+    "There is no evidence that aspirin treats cystic fibrosis.",
+    "Lisinopril failed to improve hypertension in this cohort.",
+    "Imatinib does not inhibit CFTR.",
+    "Lactic acidosis was not observed in patients taking metformin.",
+])
+def test_negated_relations_are_marked_and_not_asserted(extractor, text):
+    e = extractor.extract(text)
+    assert e.relations, "the relation should be found, then marked negated"
+    assert all(r.negated for r in e.relations)
+    assert triples(e) == set()
+
+
+@pytest.mark.parametrize("text", [
+    "Metformin might treat cystic fibrosis.",
+    "We investigated whether imatinib targets CFTR.",
+    "These data suggest that aspirin treats hypertension.",
+])
+def test_speculative_relations_are_marked_and_not_asserted(extractor, text):
+    e = extractor.extract(text)
+    assert e.relations and all(r.speculative for r in e.relations)
+    assert triples(e) == set()
+
+
+def test_a_clause_break_separates_claims(extractor):
+    e = extractor.extract("Aspirin inhibits PTGS1 but not PTGS2.")
+    assert triples(e) == {("Aspirin", "targets", "PTGS1")}
+
+
+def test_relations_carry_their_sentence_and_a_confidence(extractor):
+    text = "Warfarin is an anticoagulant. Ivacaftor targets CFTR."
+    [r] = extractor.extract(text).relations
+    assert r.sentence == "Ivacaftor targets CFTR." and 0.5 < r.confidence <= 1.0
+
+
+def test_sentence_splitting_keeps_abbreviations_and_decimals_together():
+    text = "Smith et al. reported 2.5 mg doses, e.g. in adults. Dr. Lee agreed! Was it safe? Yes."
+    assert sentences(text) == ["Smith et al. reported 2.5 mg doses, e.g. in adults.", "Dr. Lee agreed!",
+                               "Was it safe?", "Yes."]

@@ -1,0 +1,173 @@
+"""ontomed.pipeline and the build / extract commands, end to end on the real store."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from ontomed import KnowledgeBase, plugins
+from ontomed.base import Extractor
+from ontomed.cli import cli
+from ontomed.hookspecs import hookimpl
+from ontomed.model import Extraction, Mention
+from ontomed.pipeline import build, extract
+
+from .conftest import EXAMPLE_TTL
+
+CORPUS = {
+    "a.txt": "Aspirin and bleeding\nAspirin increases the risk of bleeding. "
+             "Ivacaftor is indicated for cystic fibrosis. Metformin did not reduce hypertension.",
+    "b.jsonl": '{"id": "n1", "text": "Atorvastatin can cause myalgia and nausea."}\n{oops\n',
+}
+
+
+@pytest.fixture
+def kb(tmp_path: Path) -> KnowledgeBase:
+    k = KnowledgeBase(tmp_path / "kb")
+    k.initialize()
+    k.load(EXAMPLE_TTL)
+    yield k
+    k.close()
+
+
+@pytest.fixture
+def corpus(tmp_path: Path) -> Path:
+    root = tmp_path / "corpus"
+    root.mkdir()
+    for name, text in CORPUS.items():
+        (root / name).write_text(text)
+    return root
+
+
+def test_build_adds_facts_with_evidence_and_reports_what_it_did(kb: KnowledgeBase, corpus: Path):
+    report = build(kb, [str(corpus)])
+    assert report.documents == report.documents_new == 2
+    assert report.negated == 1  # "did not reduce"
+    assert report.facts_new == 1 and report.facts_known == 3  # only atorvastatin→nausea is new
+    assert report.evidence_added == 4
+    assert [s for s, _ in report.skipped] == [f"{corpus}/b.jsonl:2"]
+
+
+def test_rebuilding_the_same_input_adds_nothing(kb: KnowledgeBase, corpus: Path):
+    build(kb, [str(corpus)])
+    n = len(kb)
+    again = build(kb, [str(corpus)])
+    assert len(kb) == n
+    assert again.documents_new == 0 and again.facts_new == 0 and again.evidence_added == 0
+
+
+def test_provenance_of_built_facts_is_queryable_by_sparql(kb: KnowledgeBase, corpus: Path):
+    build(kb, [str(corpus)])
+    rows = list(kb.query("""
+        SELECT ?sentence ?conf ?doc ?title WHERE {
+          ?ax owl:annotatedSource ome:ivacaftor ; owl:annotatedProperty om:treats ;
+              owl:annotatedTarget ome:cystic_fibrosis ; om:extractedBy "dictionary" ;
+              om:evidenceText ?sentence ; om:confidence ?conf ; prov:wasDerivedFrom ?doc .
+          ?doc a om:Document ; dcterms:title ?title }"""))
+    assert len(rows) == 1
+    assert rows[0]["sentence"].value == "Ivacaftor is indicated for cystic fibrosis."
+    assert rows[0]["title"].value == "Aspirin and bleeding"
+    assert re.fullmatch(r"https://w3id.org/ontomed/document/sha256-[0-9a-f]{64}", rows[0]["doc"].value)
+
+
+def test_negated_claims_are_not_asserted(kb: KnowledgeBase, corpus: Path):
+    build(kb, [str(corpus)])
+    assert not kb.has_fact("metformin", "treats", "hypertension")
+
+
+def test_min_confidence_filters_relations(kb: KnowledgeBase, corpus: Path):
+    report = build(kb, [str(corpus)], min_confidence=0.99)
+    assert report.facts_new == report.facts_known == 0 and report.below_confidence > 0
+
+
+def test_extract_writes_nothing(kb: KnowledgeBase):
+    n = len(kb)
+    [e] = extract("Imatinib inhibits ABL1.", kb=kb)
+    assert [(r.subject.text, r.object.text) for r in e.relations] == [("Imatinib", "ABL1")]
+    assert len(kb) == n
+
+
+class _CapitalWords(Extractor):
+    """A mention-only extractor: the pipeline must link and relate its mentions."""
+
+    id = "capitals-test"
+    entity_types = ("Gene", "Drug")
+
+    def extract(self, text: str) -> Extraction:
+        found = [Mention(m.group(), "Gene" if m.group().isupper() else "Drug", m.start(), m.end(), 0.9)
+                 for m in re.finditer(r"\b(?:[A-Z][A-Za-z0-9]+)\b", text)]
+        return Extraction(self.id, tuple(found))
+
+
+class _Plugin:
+    @hookimpl
+    def register_extractors(self, register):
+        register(_CapitalWords())
+
+
+def test_mentions_of_a_mention_only_extractor_are_linked_and_related(kb: KnowledgeBase, tmp_path: Path):
+    plugins.reset()
+    pm = plugins.get_plugin_manager()
+    pm.register(_Plugin(), name="capitals-test-plugin")
+    try:
+        (tmp_path / "t.txt").write_text("Imatinib inhibits ABL1.")
+        report = build(kb, [str(tmp_path / "t.txt")], extractors=["capitals-test"])
+        assert report.facts_known == 1  # imatinib targets ABL1 is in the example data
+        [e] = extract("Imatinib inhibits ABL1.", kb=kb, extractors=["capitals-test"])
+        assert [m.iri.rsplit("/", 1)[1] for m in e.mentions] == ["imatinib", "abl1"]
+    finally:
+        plugins.reset()
+
+
+def test_an_unknown_extractor_is_bad_input(kb: KnowledgeBase, corpus: Path):
+    from ontomed.errors import BadInputError
+
+    with pytest.raises(BadInputError, match="no extractor 'nope'"):
+        build(kb, [str(corpus)], extractors=["nope"])
+
+
+# -- the commands -------------------------------------------------------------
+
+@pytest.fixture
+def kb_path(tmp_path: Path) -> str:
+    path = str(tmp_path / "clikb")
+    runner = CliRunner()
+    runner.invoke(cli, ["init", "--kb", path])
+    runner.invoke(cli, ["load", "--kb", path, str(EXAMPLE_TTL)])
+    return path
+
+
+def test_build_command_prints_a_summary_and_json(kb_path: str, corpus: Path):
+    runner = CliRunner()
+    human = runner.invoke(cli, ["build", "--kb", kb_path, str(corpus)])
+    assert human.exit_code == 0, human.output
+    assert "2 read, 2 new" in human.output and "1 negated" in human.output
+    assert "b.jsonl:2: not JSON" in human.output
+    data = json.loads(runner.invoke(cli, ["build", "--kb", kb_path, "--json", str(corpus)]).output)
+    assert data["facts_new"] == 0 and data["documents"] == 2
+
+
+def test_build_command_reads_standard_input(kb_path: str):
+    result = CliRunner().invoke(cli, ["build", "--kb", kb_path, "--json", "-"],
+                                input="Imatinib is indicated for chronic myeloid leukemia.")
+    assert json.loads(result.output)["facts_known"] == 1
+
+
+def test_build_command_errors_are_one_line_with_exit_2(kb_path: str, tmp_path: Path):
+    result = CliRunner().invoke(cli, ["build", "--kb", kb_path, str(tmp_path / "missing")])
+    assert result.exit_code == 2 and result.output.count("\n") == 1
+    result = CliRunner().invoke(cli, ["build", "--kb", kb_path, "--extractors", "nope", str(tmp_path)])
+    assert result.exit_code == 2 and "no extractor 'nope'" in result.output
+
+
+def test_extract_command_prints_json_from_an_argument_or_stdin(kb_path: str):
+    runner = CliRunner()
+    out = json.loads(runner.invoke(cli, ["extract", "--kb", kb_path, "Imatinib inhibits ABL1."]).output)
+    assert out[0]["extractor"] == "dictionary"
+    assert out[0]["relations"][0]["predicate"] == "https://w3id.org/ontomed#targets"
+    piped = json.loads(runner.invoke(cli, ["extract", "--kb", kb_path, "-"], input="Warfarin.").output)
+    assert [m["text"] for m in piped[0]["mentions"]] == ["Warfarin"]
