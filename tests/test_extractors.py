@@ -164,3 +164,37 @@ def test_sentence_splitting_keeps_abbreviations_and_decimals_together():
     text = "Smith et al. reported 2.5 mg doses, e.g. in adults. Dr. Lee agreed! Was it safe? Yes."
     assert sentences(text) == ["Smith et al. reported 2.5 mg doses, e.g. in adults.", "Dr. Lee agreed!",
                                "Was it safe?", "Yes."]
+
+
+def test_a_single_capital_letter_can_end_a_sentence_but_initials_do_not():
+    assert sentences("It lowers vitamin D. It causes rash.") == ["It lowers vitamin D.", "It causes rash."]
+    assert sentences("As J. R. Smith showed, it works.") == ["As J. R. Smith showed, it works."]
+
+
+@pytest.mark.parametrize("text,expected", [
+    ("Common adverse reactions to atorvastatin include myalgia, nausea and diarrhea.",
+     {("atorvastatin", "hasSideEffect", x) for x in ("myalgia", "nausea", "diarrhea")}),
+    ("Classic symptoms of type 2 diabetes include polyuria and polydipsia.",
+     {("type 2 diabetes", "hasSymptom", x) for x in ("polyuria", "polydipsia")}),
+    ("Bleeding is the most common adverse effect of warfarin.", {("warfarin", "hasSideEffect", "Bleeding")}),
+    ("Ibuprofen may interfere with the antiplatelet effect of aspirin.",
+     {("Ibuprofen", "interactsWith", "aspirin")}),
+    ("Mutations in CFTR cause cystic fibrosis.", {("CFTR", "associatedWith", "cystic fibrosis")}),
+])
+def test_label_and_literature_phrasings(extractor, text, expected):
+    assert expected <= triples(extractor.extract(text))
+
+
+def test_reducing_the_risk_of_a_disease_is_not_a_side_effect(extractor):
+    e = extractor.extract("Aspirin reduces the risk of myocardial infarction.")
+    assert ("Aspirin", "hasSideEffect", "myocardial infarction") not in triples(e)
+
+
+def test_the_effect_of_a_combination_is_not_a_side_effect_of_each_drug(extractor):
+    e = extractor.extract("Co-administration of warfarin with clarithromycin increases the risk of bleeding.")
+    assert triples(e) == {("warfarin", "interactsWith", "clarithromycin")}
+
+
+def test_a_name_modifying_a_class_noun_is_not_a_subject(extractor):
+    e = extractor.extract("An aspirin analogue is indicated for hypertension.")
+    assert triples(e) == set()

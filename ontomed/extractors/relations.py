@@ -60,7 +60,7 @@ RULES: tuple[_Rule, ...] = (
           0.85),
     _Rule("hasSymptom", _DISEASE, _SYMPTOM,
           _rx(r"\b(?:present(?:s|ed|ing)? (?:with|as)|symptoms? (?:include|includes|including|are|such as)|"
-              r"characteri[sz]ed by|manifest(?:s|ed|ing)? (?:as|with|by)|caus(?:es|ed|ing)|lead(?:s|ing)? to|"
+              r"characteri[sz]ed by|manifest(?:s|ed|ing)? (?:as|with|by)|caus(?:e|es|ed|ing)|lead(?:s|ing)? to|"
               r"result(?:s|ed|ing)? in|accompanied by|signs? (?:include|includes|are)|typically (?:causes|"
               r"includes)|produces?)\b"),
           _rx(r"\b(?:(?:is|are|was|were) (?:an? |the )?(?:common |typical |cardinal |classic |early |main |"
@@ -69,12 +69,12 @@ RULES: tuple[_Rule, ...] = (
               r"reported|present) in)\b"),
           0.8),
     _Rule("hasSideEffect", _DRUG, _CONDITION,
-          _rx(r"(?:\b(?:caus(?:es|ed|ing)|can cause|may cause|induc(?:es|ed|ing)|side effects? (?:include|"
+          _rx(r"(?:\b(?:caus(?:e|es|ed|ing)|can cause|may cause|induc(?:e|es|ed|ing)|side effects? (?:include|"
               r"includes|such as|are|were)|adverse (?:effects?|reactions?|events?) (?:include|includes|such as|"
-              r"are|were|was)|increas(?:es|ed|ing) the (?:risk|incidence) of|(?:is|are|was|were) associated "
-              r"with(?: an? (?:increased )?risk of)?|(?:risk|cases?) of|lead(?:s)? to|led to|result(?:s|ed)? in)\b"
+              r"are|were|was|is)|increas(?:e|es|ed|ing) the (?:risk|incidence) of|(?:is|are|was|were) associated "
+              r"with(?: an? (?:increased )?risk of)?|cases? of|lead(?:s)? to|led to|result(?:s|ed)? in)\b"
               r"|-induced\b)"),
-          _rx(r"\b(?:(?:is|are|was|were) (?:an? )?(?:known |common |rare |serious )?(?:side effects?|adverse "
+          _rx(r"\b(?:(?:is|are|was|were) (?:an? |the )?(?:[\w-]+ ){0,3}?(?:side effects?|adverse "
               r"(?:effects?|reactions?|events?)) of|caused by|induced by|due to|associated with (?:the )?use of|"
               r"after (?:taking|starting)|(?:patients|people|those|subjects|adults|children|users) (?:taking|"
               r"receiving|treated with|on))\b"),
@@ -87,15 +87,15 @@ RULES: tuple[_Rule, ...] = (
               r"take|receive)))\b"),
           0.9, modal_is_assertive=True),
     _Rule("interactsWith", _DRUG, _DRUG,
-          _rx(r"\b(?:interact(?:s|ed)? with|interaction with|potentiat(?:es|ed)|(?:increas|decreas|reduc)"
+          _rx(r"\b(?:interact(?:s|ed)? with|interaction with|interfer(?:e|es|ed|ing) with|potentiat(?:es|ed)|(?:increas|decreas|reduc)"
               r"(?:es|ed|ing) the (?:\w+ )?(?:effects?|levels?|concentrations?|exposure|toxicity|clearance|"
               r"metabolism) of|inhibits? the metabolism of|(?:should|must) not be (?:combined|co-?administered|"
               r"used|given|taken) (?:with|together with)|(?:in combination|combined|co-?administered|"
               r"concomitantly|together) with)\b"),
           None, 0.8, modal_is_assertive=True),
     _Rule("associatedWith", _GENE, _DISEASE,
-          _rx(r"\b(?:caus(?:es|ed|ing)|associated with|linked (?:to|with)|implicated in|responsible for|"
-              r"underl(?:ie|ies|ying)|contribut(?:es|ing) to|predispos(?:es|ing) to|increas(?:es|ed|ing) "
+          _rx(r"\b(?:caus(?:e|es|ed|ing)|associated with|linked (?:to|with)|implicated in|responsible for|"
+              r"underl(?:ie|ies|ying)|contribut(?:es|ing) to|predispos(?:es|ing) to|increas(?:e|es|ed|ing) "
               r"(?:the )?(?:risk|susceptibility) (?:of|for|to)|risk factor for|lead(?:s)? to|result(?:s)? in)\b"),
           _rx(r"\b(?:caused by|due to|results? from|associated with|linked (?:to|with)|attributed to)\b"),
           0.8),
@@ -110,9 +110,27 @@ RULES: tuple[_Rule, ...] = (
           0.85),
 )
 
-_PREFIX_INTERACTION = _rx(r"(?:interactions? (?:between|of)|co-?administration of|concomitant (?:use|"
-                          r"administration) of|combin(?:ation|ing) of|combining|(?:the )?use of)\s*$")
-_PAIR_JOIN = _rx(r"^\s*(?:and|with|plus|\+)\s*$")
+# Cues that stand before the subject: "Common adverse reactions to X include A, B and C",
+# "Symptoms of D include …", "Co-administration of X and Y". (property, prefix, join).
+_PREFIX_RULES: tuple[tuple[str, re.Pattern[str], re.Pattern[str]], ...] = (
+    ("interactsWith",
+     _rx(r"(?:interactions? (?:between|of)|co-?administration of|concomitant (?:use|administration) of|"
+         r"combin(?:ation|ing) of|combining|(?:the )?use of)\s*$"),
+     _rx(r"^\s*(?:and|with|plus|\+)\s*$")),
+    ("hasSideEffect",
+     _rx(r"(?:adverse (?:reactions?|effects?|events?)|side effects?|toxicities|complications) (?:to|of|with|"
+         r"from|associated with)(?: the)?(?: use of)?\s*$"),
+     _rx(r"^\s*(?:therapy|treatment|use|administration)?\s*(?:include|includes|included|are|were|comprise)\b")),
+    ("hasSymptom",
+     _rx(r"(?:symptoms?|signs?|manifestations?|features?|findings) of\s*$"),
+     _rx(r"^\s*(?:include|includes|are|were|comprise)\b")),
+)
+# "vitamin K antagonist", "ACE inhibitors": a name that modifies a class noun is not the subject.
+_CLASS_NOUN = _rx(r"\s*-?(?:antagonists?|inhibitors?|agonists?|blockers?|receptors?|analog(?:ue)?s?|"
+                  r"derivatives?|based|containing|potentiators?|modulators?)\b")
+# Effects of a combination belong to the interaction, not to each drug.
+_COMBINATION = _rx(r"\b(?:co-?administ\w*|coadminist\w*|concomitant\w*|combin\w*|together with|"
+                   r"in addition to)\b")
 # What may stand between a cue and its mention: a list of mentions, or these words.
 _FILLER = _rx(r"^(?:\s|,|;|:|\(|\)|\u27e8\w+\u27e9|\b(?:and|or|as well as|including|such as|like|the|a|an|of|in|"
               r"for|with|to|on|among|patients?|adults?|children|people|individuals|subjects|persons?|"
@@ -153,6 +171,7 @@ _SPECULATION = _rx(r"\b(?:might|could|may|possibly|potentially|potential|perhaps
                    r"(?:determine|assess|evaluate|examine|explore|test))\b")
 _LABEL_MODALS = {"may", "could", "can", "potential", "potentially"}
 MAX_GAP = 160
+_RULE = {rule.prop: rule for rule in RULES}
 
 
 def find_relations(text: str, start: int, end: int, mentions: Sequence[Mention],
@@ -195,10 +214,13 @@ def _best(text: str, s0: int, sentence: str, mentions: Sequence[Mention], a: Men
     between = _masked(text, a.end, b.start, mentions)
     if _BREAKER.search(between):
         return None
+    modifiers = {id(m) for m in (a, b) if _CLASS_NOUN.match(text, m.end)}
     best: tuple[float, int, _Rule, Mention, Mention, re.Match[str]] | None = None
     for rule in RULES:
         for subj, obj, pattern, ts, to in ((a, b, rule.forward, ta, tb), (b, a, rule.reverse, tb, ta)):
-            if pattern is None or not (rule.domain & ts) or not (rule.range & to):
+            if pattern is None or not (rule.domain & ts) or not (rule.range & to) or id(subj) in modifiers:
+                continue
+            if rule.prop == "hasSideEffect" and _in_combination(text, s0, mentions, subj):
                 continue
             for cue in pattern.finditer(between):
                 pre, post = between[:cue.start()], between[cue.end():]
@@ -207,12 +229,8 @@ def _best(text: str, s0: int, sentence: str, mentions: Sequence[Mention], a: Men
                 score = rule.weight - max(0, len(pre) - 25) * 0.003
                 if best is None or (cue.end(), score) > (best[1], best[0]):
                     best = (score, cue.end(), rule, subj, obj, cue)
-    if best is None and {"Drug"} <= ta and {"Drug"} <= tb and _PAIR_JOIN.match(between):
-        before = text[max(s0, a.start - 60):a.start]
-        if _PREFIX_INTERACTION.search(before):
-            rule = next(r for r in RULES if r.prop == "interactsWith")
-            cue = re.match(r".*", "")
-            best = (rule.weight, 0, rule, a, b, cue)  # type: ignore[assignment]
+    if best is None and id(a) not in modifiers:
+        best = _prefixed(text, s0, a, b, ta, tb, between)
     if best is None:
         return None
     score, _, rule, subj, obj, cue = best
@@ -224,6 +242,26 @@ def _best(text: str, s0: int, sentence: str, mentions: Sequence[Mention], a: Men
                     negated=negated, speculative=speculative)
 
 
+def _prefixed(text: str, s0: int, a: Mention, b: Mention, ta: set[str], tb: set[str],
+              between: str) -> tuple[float, int, _Rule, Mention, Mention, re.Match[str] | None] | None:
+    """A cue before the subject: "adverse reactions to X include Y", "co-administration of X and Y"."""
+    before = text[max(s0, a.start - 80):a.start]
+    for prop, prefix, join in _PREFIX_RULES:
+        rule = _RULE[prop]
+        if not (rule.domain & ta and rule.range & tb) or not prefix.search(before):
+            continue
+        joined = join.match(between)
+        if joined and _post_ok(between[joined.end():], b.type):
+            return (rule.weight * 0.95, 0, rule, a, b, None)
+    return None
+
+
+def _in_combination(text: str, s0: int, mentions: Sequence[Mention], subject: Mention) -> bool:
+    """Is ``subject`` one of several drugs given together in this sentence?"""
+    drugs = [m for m in mentions if m.type == "Drug" and m is not subject]
+    return bool(drugs) and bool(_COMBINATION.search(text, s0, max(m.end for m in mentions)))
+
+
 def _modality(text: str, s0: int, sentence: str, a: Mention, b: Mention, between: str,
               cue: re.Match[str] | None, rule: _Rule) -> tuple[bool, bool]:
     """(negated, speculative) for the pair a…b, looking at its clause."""
@@ -232,7 +270,7 @@ def _modality(text: str, s0: int, sentence: str, a: Mention, b: Mention, between
     for m in _BREAKER.finditer(head):
         clause_start = s0 + m.end()
     before = text[clause_start:a.start]
-    cue_span = (cue.start(), cue.end()) if cue is not None and cue.end() > 0 else (-1, -1)
+    cue_span = (cue.start(), cue.end()) if cue is not None else (-1, -1)
 
     def triggers(pattern: re.Pattern[str], segment: str, offset_in_between: bool) -> list[str]:
         hits = []
