@@ -80,14 +80,42 @@ def test_chinese_labels_are_found_without_spaces(extractor):
     assert ("二甲双胍", "metformin") in names(extractor.extract("二甲双胍用于治疗2型糖尿病。"))
 
 
-def test_the_label_table_is_cached_beside_an_on_disk_knowledge_base(tmp_path):
+def test_the_compiled_vocabulary_is_cached_beside_an_on_disk_knowledge_base(tmp_path):
+    import pickle
+
+    from ontomed.extractors import dictionary
+
     kb = KnowledgeBase(tmp_path / "kb")
     kb.initialize()
     kb.load(EXAMPLE_TTL)
     vocab = vocabulary_for(kb)
-    assert (tmp_path / "kb" / "cache" / "labels.json").is_file() and vocab.size > 100
+    cache = tmp_path / "kb" / "cache" / f"vocabulary-v{dictionary.CACHE_VERSION}.pickle"
+    assert cache.is_file() and vocab.size > 100
     kb.add_entity("exemplarol", "Drug", "exemplarol")  # the vocabulary follows changes
     assert [m.text for m in vocabulary_for(kb).find("exemplarol")] == ["exemplarol"]
+    kb.close()
+    # A new process: nothing in memory, the pickle is used (its content key matches the store).
+    dictionary._memory_cache.clear()
+    kb = KnowledgeBase(tmp_path / "kb")
+    assert pickle.loads(cache.read_bytes())["content_key"] == dictionary._content_key(kb)
+    again = vocabulary_for(kb)
+    assert pickle.loads(cache.read_bytes())["files_key"] == dictionary._files_key(kb)
+    assert [m.iri for m in again.find("Glucophage and exemplarol")] == [
+        ENTITY + "metformin", ENTITY + "exemplarol"]
+    assert again.types[ENTITY + "metformin"] == {"Drug"}
+    kb.close()
+
+
+def test_a_corrupt_cache_is_rebuilt(tmp_path):
+    from ontomed.extractors import dictionary
+
+    kb = KnowledgeBase(tmp_path / "kb")
+    kb.initialize()
+    kb.load(EXAMPLE_TTL)
+    (tmp_path / "kb" / "cache").mkdir()
+    (tmp_path / "kb" / "cache" / f"vocabulary-v{dictionary.CACHE_VERSION}.pickle").write_bytes(b"garbage")
+    dictionary._memory_cache.clear()
+    assert vocabulary_for(kb).find("aspirin")[0].iri == ENTITY + "aspirin"
     kb.close()
 
 

@@ -8,18 +8,21 @@ must sit on word boundaries; the longest leftmost match wins; simple plurals
 or common-word names ("MS", "ACE", "Today") match only in their own letter
 case, or not at all, so everyday words are not tagged as drugs.
 
-The label table read from the knowledge base is cached beside it, keyed by
-the number of label triples and entities, so start-up reads a file instead of
-scanning the store; building the automaton from it takes well under a second.
+The compiled vocabulary is cached beside an on-disk knowledge base
+(``KB/cache/``), keyed by a fingerprint of the store's data files and, when
+those changed, by the number of names in the store; start-up then loads one
+pickle instead of reading every label and compiling the automaton.
 """
 
 from __future__ import annotations
 
-import json
+import hashlib
 import os
+import pickle
 import threading
 import unicodedata
-from collections.abc import Iterable, Iterator
+from array import array
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -102,17 +105,46 @@ class Term:
     variant: bool = False  # a generated plural
 
 
+_TYPE_CODES = {name: i for i, name in enumerate(ENTITY_TYPES)}
+_PREFERRED, _CASE_SENSITIVE, _VARIANT = 1, 2, 4
+
+
+class _TypeMap(Mapping[str, set[str]]):
+    """IRI → entity types, over the vocabulary's compact arrays."""
+
+    def __init__(self, vocab: Vocabulary) -> None:
+        self._vocab = vocab
+
+    def __getitem__(self, iri: str) -> set[str]:
+        index = self._vocab.iri_index.get(iri)
+        if index is None:
+            raise KeyError(iri)
+        bits = self._vocab._iri_types[index]
+        return {name for name, code in _TYPE_CODES.items() if bits & (1 << code)}
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._vocab._iris)
+
+    def __len__(self) -> int:
+        return len(self._vocab._iris)
+
+
 class Vocabulary:
-    """Names → entities, compiled into an Aho–Corasick automaton."""
+    """Names → entities, compiled into an Aho–Corasick automaton.
+
+    The term table is kept in flat arrays (not one object per name), so a
+    compiled vocabulary of hundreds of thousands of names pickles to a compact
+    cache and loads in a fraction of a second.
+    """
 
     def __init__(self, rows: Iterable[tuple[str, str, str, bool]]) -> None:
         """``rows``: (entity IRI, class local name, label, is-preferred-label)."""
-        import ahocorasick
-
-        self.types: dict[str, set[str]] = {}
         by_key: dict[str, list[Term]] = {}
+        iri_types: dict[str, int] = {}
         for iri, cls, label, preferred in rows:
-            self.types.setdefault(iri, set()).add(cls)
+            if cls not in _TYPE_CODES:
+                continue
+            iri_types[iri] = iri_types.get(iri, 0) | (1 << _TYPE_CODES[cls])
             name = " ".join(label.split())
             if not name:
                 continue
@@ -126,55 +158,106 @@ class Vocabulary:
                 if plural not in by_key:
                     by_key[plural] = [Term(t.iri, t.type, t.label, t.preferred, t.case_sensitive, True)
                                       for t in terms if not t.case_sensitive]
-        self.automaton = ahocorasick.Automaton()
+        self._compile(by_key, iri_types)
+
+    def _compile(self, by_key: dict[str, list[Term]], iri_types: dict[str, int]) -> None:
+        import ahocorasick
+
+        self._iris = list(iri_types)
+        self._iri_index = {iri: i for i, iri in enumerate(self._iris)}
+        self._iri_types = array("B", iri_types.values())
+        self._labels: list[str] = []
+        self._key_len, self._start = array("H"), array("I", [0])
+        self._t_iri, self._t_type, self._t_flags, self._t_label = (array("I"), array("B"), array("B"),
+                                                                   array("i"))
+        self.automaton = ahocorasick.Automaton(ahocorasick.STORE_INTS)
         for key, terms in by_key.items():
-            if terms:
-                self.automaton.add_word(key, (key, _resolve(terms)))
-        self.size = len(by_key)
+            terms = list(_resolve(terms))
+            if not terms:
+                continue
+            self.automaton.add_word(key, len(self._key_len))
+            self._key_len.append(min(len(key), 65535))
+            for t in terms:
+                self._t_iri.append(self._iri_index[t.iri])
+                self._t_type.append(_TYPE_CODES[t.type])
+                self._t_flags.append(_PREFERRED * t.preferred | _CASE_SENSITIVE * t.case_sensitive
+                                     | _VARIANT * t.variant)
+                if t.case_sensitive:
+                    self._t_label.append(len(self._labels))
+                    self._labels.append(t.label)
+                else:
+                    self._t_label.append(-1)
+            self._start.append(len(self._t_iri))
+        self.size = len(self._key_len)
         if self.size:
             self.automaton.make_automaton()
+        self.types: Mapping[str, set[str]] = _TypeMap(self)
+
+    @property
+    def iri_index(self) -> dict[str, int]:
+        return self._iri_index
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = dict(self.__dict__)
+        del state["_iri_index"], state["types"]
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self._iri_index = {iri: i for i, iri in enumerate(self._iris)}
+        self.types = _TypeMap(self)
 
     def primary_type(self, iri: str) -> str:
-        types = self.types.get(iri, ())
-        return next((t for t in ENTITY_TYPES if t in types), next(iter(types), "Entity"))
+        index = self._iri_index.get(iri)
+        bits = self._iri_types[index] if index is not None else 0
+        return next((t for t, code in _TYPE_CODES.items() if bits & (1 << code)), "Entity")
 
     def find(self, text: str) -> list[Mention]:
         """Longest leftmost non-overlapping names on word boundaries."""
         if not self.size or not text:
             return []
         low = _lower(text)
-        candidates: list[tuple[int, int, tuple[Term, ...]]] = []
-        for end_index, (key, terms) in self.automaton.iter(low):
+        n = len(low)
+        candidates: list[tuple[int, int, int]] = []
+        key_len = self._key_len
+        for end_index, key in self.automaton.iter(low):
             end = end_index + 1
-            start = end - len(key)
-            cjk = _is_cjk(key)
-            if not cjk and ((start > 0 and _is_word_char(low[start - 1]))
-                            or (end < len(low) and _is_word_char(low[end]))):
-                continue
-            candidates.append((start, end, terms))
+            start = end - key_len[key]
+            if (start > 0 and _is_word_char(low[start - 1])) or (end < n and _is_word_char(low[end])):
+                if not _is_cjk(low[start:end]):
+                    continue
+            candidates.append((start, end, key))
         candidates.sort(key=lambda c: (c[0], c[0] - c[1]))
         mentions: list[Mention] = []
         last_end = -1
-        for start, end, terms in candidates:
+        for start, end, key in candidates:
             if start < last_end:
                 continue
-            surface = text[start:end]
-            usable = [t for t in terms if not t.case_sensitive or surface == t.label]
-            if not usable:
-                continue
-            term = usable[0]
-            iri = term.iri if len({t.iri for t in usable}) == 1 else None
-            if iri is None and len({t.type for t in usable}) > 1:
-                continue  # a name shared by entities of different kinds: leave it alone
-            confidence = 1.0 if term.preferred else 0.95
-            if term.variant:
-                confidence -= 0.05
-            if iri is None:
-                confidence = 0.5
-            mentions.append(Mention(surface, self.primary_type(term.iri) if iri else term.type,
-                                    start, end, confidence, iri))
-            last_end = end
+            mention = self._mention(text, start, end, key)
+            if mention is not None:
+                mentions.append(mention)
+                last_end = end
         return mentions
+
+    def _mention(self, text: str, start: int, end: int, key: int) -> Mention | None:
+        surface = text[start:end]
+        usable = [
+            t for t in range(self._start[key], self._start[key + 1])
+            if not self._t_flags[t] & _CASE_SENSITIVE or self._labels[self._t_label[t]] == surface
+        ]
+        if not usable:
+            return None
+        first = usable[0]
+        iris = {self._t_iri[t] for t in usable}
+        if len(iris) > 1:
+            kinds = {ENTITY_TYPES[self._t_type[t]] for t in usable}
+            if len(kinds) > 1 and not kinds <= {"Disease", "Symptom"}:
+                return None  # a name shared by entities of different kinds: leave it alone
+            return Mention(surface, ENTITY_TYPES[self._t_type[first]], start, end, 0.5, None)
+        flags = self._t_flags[first]
+        confidence = (1.0 if flags & _PREFERRED else 0.95) - (0.05 if flags & _VARIANT else 0.0)
+        iri = self._iris[self._t_iri[first]]
+        return Mention(surface, self.primary_type(iri), start, end, confidence, iri)
 
 
 def _resolve(terms: list[Term]) -> tuple[Term, ...]:
@@ -201,9 +284,29 @@ def _label_rows(kb: KnowledgeBase) -> Iterator[tuple[str, str, str, bool]]:
                row["pref"].value == "true")  # type: ignore[index]
 
 
-def _cache_key(kb: KnowledgeBase) -> str:
+def _content_key(kb: KnowledgeBase) -> str:
+    """Changes whenever a label or an entity of the four classes is added or removed."""
     n = next(iter(kb.query(_COUNT_QUERY)))["n"].value  # type: ignore[index]
-    return f"v{CACHE_VERSION}-{n}-{len(kb)}"
+    return f"v{CACHE_VERSION}-{n}"
+
+
+def _files_key(kb: KnowledgeBase) -> str | None:
+    """A cheap fingerprint of the store's data files (RocksDB tables and non-empty logs):
+    unchanged files mean unchanged data, so the content key need not be recomputed."""
+    if kb.path is None:
+        return None
+    kb.flush()  # writes still in memory must reach the files to be seen
+    digest = hashlib.sha256()
+    try:
+        entries = sorted(os.scandir(kb.path / "store"), key=lambda e: e.name)
+        for entry in entries:
+            if entry.name.endswith((".sst", ".log")):
+                size = entry.stat().st_size
+                if size:
+                    digest.update(f"{entry.name}:{size};".encode())
+    except OSError:
+        return None
+    return digest.hexdigest()
 
 
 _memory_cache: dict[tuple[int, str], Vocabulary] = {}
@@ -211,36 +314,54 @@ _lock = threading.Lock()
 
 
 def vocabulary_for(kb: KnowledgeBase) -> Vocabulary:
-    """The compiled vocabulary of ``kb``, from a process cache or the on-disk label cache."""
-    key = _cache_key(kb)
+    """The compiled vocabulary of ``kb``: from this process, from the cache beside an
+    on-disk knowledge base, or compiled from the store (and then cached)."""
     with _lock:
-        cached = _memory_cache.get((id(kb), key))
-        if cached is not None:
-            return cached
-        rows: list[Any] | None = None
-        cache_file = kb.path / "cache" / "labels.json" if kb.path is not None else None
-        if cache_file is not None and cache_file.is_file():
-            try:
-                data = json.loads(cache_file.read_text("utf-8"))
-                if data.get("key") == key:
-                    rows = data["rows"]
-            except (OSError, ValueError):
-                rows = None
-        if rows is None:
-            rows = list(_label_rows(kb))
-            if cache_file is not None and not kb.read_only:
-                _write_atomic(cache_file, json.dumps({"key": key, "rows": rows}))
-        vocab = Vocabulary(rows)
-        _memory_cache.clear()
-        _memory_cache[(id(kb), key)] = vocab
-        return vocab
+        files_key = _files_key(kb)
+        cache_file = kb.path / "cache" / f"vocabulary-v{CACHE_VERSION}.pickle" if kb.path else None
+        cached = _read_cache(cache_file)
+        if cached is not None and files_key is not None and cached.get("files_key") == files_key:
+            return _remember(kb, cached["content_key"], cached["vocabulary"])
+        content_key = _content_key(kb)
+        hit = _memory_cache.get((id(kb), content_key))
+        if hit is not None:
+            return hit
+        if cached is not None and cached.get("content_key") == content_key:
+            vocab = cached["vocabulary"]
+        else:
+            vocab = Vocabulary(_label_rows(kb))
+        if cache_file is not None and not kb.read_only:
+            _write_cache(cache_file, {"files_key": files_key, "content_key": content_key,
+                                      "vocabulary": vocab})
+        return _remember(kb, content_key, vocab)
 
 
-def _write_atomic(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(f".{os.getpid()}.tmp")
-    tmp.write_text(text, "utf-8")
-    os.replace(tmp, path)
+def _remember(kb: KnowledgeBase, key: str, vocab: Vocabulary) -> Vocabulary:
+    _memory_cache.clear()
+    _memory_cache[(id(kb), key)] = vocab
+    return vocab
+
+
+def _read_cache(path: Path | None) -> dict[str, Any] | None:
+    if path is None or not path.is_file():
+        return None
+    try:
+        with open(path, "rb") as f:
+            data = pickle.load(f)
+    except Exception:  # noqa: BLE001 - a stale or truncated cache is rebuilt, never fatal
+        return None
+    return data if isinstance(data, dict) and isinstance(data.get("vocabulary"), Vocabulary) else None
+
+
+def _write_cache(path: Path, data: dict[str, Any]) -> None:
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(f".{os.getpid()}.tmp")
+        with open(tmp, "wb") as f:
+            pickle.dump(data, f, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(tmp, path)
+    except OSError:
+        pass  # a knowledge base on a read-only disk simply goes without the cache
 
 
 class DictionaryExtractor(Extractor):
