@@ -31,6 +31,7 @@ from .errors import BadInputError, OntomedError
 DEFAULT_PLUGINS: tuple[str, ...] = (
     "ontomed.default_plugins.commands",
     "ontomed.default_plugins.extraction",
+    "ontomed.default_plugins.transformer_ner",
 )
 ENTRY_POINT_GROUP = "ontomed"
 
