@@ -282,6 +282,78 @@ def check(kb_path: str, as_json: bool, memory_mb: int | None) -> None:
         sys.exit(1)
 
 
+# -- serve -------------------------------------------------------------------
+def _server_default(name: str) -> Any:
+    from .web.config import ServerConfig
+
+    return ServerConfig.__dataclass_fields__[name].default
+
+
+@cli.command()
+@kb_option
+@click.option("--host", default=_server_default("host"), show_default=True,
+              help="Address to listen on (0.0.0.0 for every interface).")
+@click.option("--port", type=click.IntRange(0, 65535), default=_server_default("port"),
+              show_default=True, help="Port (0: any free port; the URL printed says which).")
+@click.option("--update-token", envvar="ONTOMED_UPDATE_TOKEN", show_envvar=True, default=None,
+              metavar="TOKEN", help="Enable SPARQL Update and Graph Store writes for requests "
+              "with 'Authorization: Bearer TOKEN'. Without it the endpoint is read-only.")
+@click.option("--timeout", type=click.FloatRange(0.1), default=_server_default("timeout"),
+              show_default=True, metavar="SECONDS", help="Stop a query after this long (503).")
+@click.option("--max-rows", type=click.IntRange(0), default=_server_default("max_rows"),
+              show_default=True, help="Cut results at this many rows, said in a header (0: no cap).")
+@click.option("--max-body", type=click.IntRange(1024), default=_server_default("max_body"),
+              show_default=True, metavar="BYTES", help="Refuse request bodies larger than this (413).")
+@click.option("--workers", type=click.IntRange(1, 64), default=None,
+              help="Query worker processes (default: 2-4, by CPU count).")
+@click.option("--cors-origins", default="*", show_default=True, metavar="ORIGINS",
+              help="Comma-separated origins allowed to query from a browser page.")
+@click.option("--allow-service", "services", multiple=True, metavar="IRI",
+              help="A SPARQL endpoint that queries may call with SERVICE (repeatable).")
+def serve(kb_path: str, host: str, port: int, update_token: str | None, timeout: float,
+          max_rows: int, max_body: int, workers: int | None, cors_origins: str,
+          services: tuple[str, ...]) -> None:
+    """Serve the knowledge base: SPARQL endpoint, Graph Store, query page.
+
+    Runs under waitress with an access log on stderr; Ctrl-C or SIGTERM
+    finishes the requests in flight and stops. Read-only unless an update
+    token is given.
+
+    \b
+    Examples:
+      ontomed serve                        # http://127.0.0.1:8000/
+      ontomed serve --port 8080 --timeout 10 --max-rows 10000
+      ONTOMED_UPDATE_TOKEN=$(openssl rand -hex 16) ontomed serve
+    """
+    if kb_path == ":memory:":
+        raise BadInputError("serve needs a knowledge base on disk (ontomed init --kb PATH)")
+    from .web import ServerConfig, create_app
+    from .web.server import configure_logging, serve as run_server
+
+    settings: dict[str, Any] = {
+        "host": host, "port": port, "update_token": update_token or None, "timeout": timeout,
+        "max_rows": max_rows, "max_body": max_body, "service_allowlist": services,
+        "cors_origins": tuple(o.strip() for o in cors_origins.split(",") if o.strip()) or ("*",),
+    }
+    if workers is not None:
+        settings["workers"] = workers
+    config = ServerConfig(**settings)
+    configure_logging()
+    app = create_app(kb_path, config)
+    mode = "updates need the token" if config.updates_enabled else "read-only"
+
+    def announce(url: str) -> None:
+        click.echo(f"serving {kb_path} at {url} (SPARQL endpoint {url}sparql, {mode}; "
+                   "Ctrl-C to stop)")
+
+    try:
+        run_server(app, announce=announce)
+    except OSError as exc:
+        app.extensions["ontomed"].close()
+        raise BadInputError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+    click.echo("stopped", err=True)
+
+
 def main() -> None:
     cli(prog_name="ontomed")
 

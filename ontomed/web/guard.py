@@ -1,0 +1,195 @@
+"""Inspect SPARQL text before the engine sees it.
+
+pyoxigraph cannot be told to skip ``SERVICE`` (it fetches the URL, even one on
+loopback), ``LOAD`` reads URLs, and its recursive-descent parser overflows the
+stack and kills the process on a few thousand nested groups. None of that can
+be switched off in its Python API, so the endpoint reads the query first.
+
+The reader is a lexer, not a parser: it splits the text into the tokens the
+SPARQL grammar defines (strings, IRIs, comments, prefixed names with their
+escapes, variables, brackets, keywords) and looks at keywords outside strings,
+IRIs and comments. It only has to be right for text that Oxigraph itself would
+accept (a query it rejects is never run), and where the two could disagree it
+errs on the side of seeing a keyword. ``FROM`` / ``FROM NAMED`` are allowed:
+Oxigraph resolves them against graphs in the store and never dereferences them
+(tested against a loopback canary).
+
+It also does the one rewrite the protocol needs that pyoxigraph's API lacks:
+``using-graph-uri`` / ``using-named-graph-uri`` become ``USING`` clauses.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+
+import pyoxigraph as ox
+
+from .errors import HTTPError
+
+_PN_CHARS = r"A-Za-z0-9_\-\u00B7-\u037D\u037F-\u1FFF\u200C-\u200D\u2070-\u218F\u2C00-\u2FEF\u3001-\uD7FF\uF900-\uFDCF\uFDF0-\uFFFD\U00010000-\U000EFFFF"
+_LOCAL_ESC = r"\\[_~.\-!$&'()*+,;=/?#@%]"
+_UCHAR = r"\\u[0-9A-Fa-f]{4}|\\U[0-9A-Fa-f]{8}"
+
+_TOKENS = re.compile(
+    rf"""
+    (?P<ws>\s+)
+  | (?P<comment>\#[^\n\r]*)
+  | (?P<string>
+        \"\"\"(?:(?:\"|\"\")?(?:[^\"\\]|\\.))*\"\"\"
+      | '''(?:(?:'|'')?(?:[^'\\]|\\.))*'''
+      | \"(?:[^\"\\\n\r]|\\.)*\"
+      | '(?:[^'\\\n\r]|\\.)*'
+    )
+  | (?P<iri><(?:[^<>\"{{}}|^`\\\x00-\x20]|{_UCHAR})*>)
+  | (?P<var>[?$][{_PN_CHARS}]+)
+  | (?P<open>[{{(\[])
+  | (?P<close>[}})\]])
+  | (?P<word>
+        (?:[A-Za-z_\u00C0-\uFFFD][{_PN_CHARS}.]*)?:(?:[{_PN_CHARS}.:%]|{_LOCAL_ESC})*
+      | [A-Za-z_][A-Za-z0-9_]*
+    )
+  | (?P<other>.)
+    """,
+    re.VERBOSE | re.DOTALL,
+)
+
+QUERY_FORMS = ("SELECT", "ASK", "CONSTRUCT", "DESCRIBE")
+
+
+@dataclass(frozen=True)
+class Token:
+    kind: str
+    text: str
+    start: int
+    depth: int  # bracket depth at the token (an opening bracket counts outside itself)
+
+    @property
+    def keyword(self) -> str | None:
+        """The upper-cased keyword, or None for names with a colon, IRIs, strings…"""
+        if self.kind == "word" and ":" not in self.text:
+            return self.text.upper()
+        return None
+
+
+def tokens(text: str) -> Iterator[Token]:
+    """The significant tokens of SPARQL text (no whitespace, no comments)."""
+    depth = 0
+    for m in _TOKENS.finditer(text):
+        kind = m.lastgroup or "other"
+        if kind in ("ws", "comment"):
+            continue
+        if kind == "close":
+            depth = max(depth - 1, 0)
+        yield Token(kind, m.group(), m.start(), depth)
+        if kind == "open":
+            depth += 1
+
+
+@dataclass(frozen=True)
+class Inspection:
+    """What the endpoint needs to know about a query or update before running it."""
+
+    form: str | None  # SELECT, ASK, CONSTRUCT, DESCRIBE for a query; None for an update
+    depth: int
+    services: tuple[str, ...]  # SERVICE targets (IRIs, or "?var" for a variable one)
+
+
+def inspect(text: str, *, max_depth: int, allowed_services: Sequence[str] = (),
+            update: bool = False) -> Inspection:
+    """Refuse what must never reach the engine; returns what was found.
+
+    Raises :class:`HTTPError`: 400 for nesting deeper than ``max_depth``,
+    403 for ``SERVICE`` to an endpoint not in ``allowed_services`` and for
+    ``LOAD`` in an update.
+    """
+    toks = list(tokens(text))
+    depth = max((t.depth + (t.kind == "open") for t in toks), default=0)
+    if depth > max_depth:
+        raise HTTPError(400, f"the query nests {{ }} / ( ) / [ ] groups {depth} deep; "
+                        f"this endpoint accepts at most {max_depth}")
+    services = []
+    form = None
+    for i, tok in enumerate(toks):
+        kw = tok.keyword
+        if kw == "SERVICE":
+            target = _service_target(toks, i)
+            services.append(target)
+            if target not in allowed_services:
+                raise HTTPError(403, f"SERVICE {target} refused: this endpoint does not call "
+                                "other endpoints unless they are allow-listed")
+        elif kw == "LOAD" and update:
+            raise HTTPError(403, "LOAD refused: this endpoint does not read URLs or files")
+        elif kw in QUERY_FORMS and form is None and tok.depth == 0 and not update:
+            form = kw
+    return Inspection(form, depth, tuple(services))
+
+
+def _service_target(toks: list[Token], i: int) -> str:
+    nxt = toks[i + 1 : i + 3]
+    if nxt and nxt[0].keyword == "SILENT":
+        nxt = nxt[1:]
+    if not nxt:
+        return "(nothing)"
+    tok = nxt[0]
+    return tok.text[1:-1] if tok.kind == "iri" else tok.text
+
+
+# -- the protocol's USING graphs ----------------------------------------------
+
+def add_using(update: str, default_graphs: Sequence[str], named_graphs: Sequence[str]) -> str:
+    """Apply ``using-graph-uri`` / ``using-named-graph-uri`` to every
+    ``INSERT``/``DELETE … WHERE`` operation as ``USING`` clauses.
+
+    An operation that names its own dataset (``WITH`` or ``USING``) conflicts
+    with the protocol's and is refused (400), as SPARQL 1.1 Protocol §2.2.3 says.
+    """
+    if not default_graphs and not named_graphs:
+        return update
+    clause = " ".join(
+        [f"USING {_iri(g)}" for g in default_graphs] + [f"USING NAMED {_iri(g)}" for g in named_graphs]
+    ) + " "
+    inserts: list[int] = []
+    for op in _operations(list(tokens(update))):
+        words = [t.keyword for t in op if t.depth == 0 and t.keyword]
+        if "WITH" in words or "USING" in words:
+            raise HTTPError(400, "the update names its dataset (WITH or USING) and the request "
+                            "gives using-graph-uri / using-named-graph-uri: use one or the other")
+        if _is_modify(op):
+            where = next((t for t in op if t.depth == 0 and t.keyword == "WHERE"), None)
+            if where is not None:
+                inserts.append(where.start)
+    for pos in sorted(inserts, reverse=True):
+        update = update[:pos] + clause + update[pos:]
+    return update
+
+
+def _is_modify(op: list[Token]) -> bool:
+    """INSERT/DELETE … WHERE, not INSERT DATA, DELETE DATA or the DELETE WHERE shorthand."""
+    for i, tok in enumerate(op):
+        if tok.depth == 0 and tok.keyword in ("INSERT", "DELETE"):
+            after = op[i + 1].keyword if i + 1 < len(op) else None
+            return after != "DATA" and not (tok.keyword == "DELETE" and after == "WHERE")
+        if tok.depth == 0 and tok.keyword not in (None, "PREFIX", "BASE"):
+            return False
+    return False
+
+
+def _operations(toks: list[Token]) -> Iterator[list[Token]]:
+    op: list[Token] = []
+    for tok in toks:
+        if tok.depth == 0 and tok.text == ";":
+            yield op
+            op = []
+        else:
+            op.append(tok)
+    if op:
+        yield op
+
+
+def _iri(value: str) -> str:
+    try:
+        return str(ox.NamedNode(value))
+    except ValueError:
+        raise HTTPError(400, f"not a valid graph IRI: {value!r}") from None

@@ -1,0 +1,276 @@
+"""The work the endpoint hands to the engine: plain functions of a knowledge base.
+
+Each job takes the :class:`~ontomed.kb.KnowledgeBase` and keyword arguments
+that pickle (strings, bytes, lists), and returns something that pickles: a
+worker process runs them against its own read-only handle (DESIGN §8), the
+in-memory engine runs them in a thread. Results are serialized here, in the
+worker, by Oxigraph's own serializers, so the web process only moves bytes.
+
+Formats cross the process boundary as file extensions (``json``, ``ttl``):
+Oxigraph's format objects do not pickle.
+
+The row cap is exact and never silent: results are first written as TSV
+(SELECT) or N-Triples (graphs), where one line is one row or one triple even
+when a literal holds a newline, and the writer is stopped after ``max_rows``
+lines. When the client asked for another format, Oxigraph parses those lines
+back and writes them in that format; measured on a 40k-row OPTIONAL query this
+costs the same as serializing JSON directly, because evaluation dominates.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import pyoxigraph as ox
+
+from .. import iri as I
+from ..errors import NotFoundError, QuerySyntaxError, StoreError
+from ..kb import KnowledgeBase
+from .describe import entity_page, entity_rdf_query
+from .errors import HTTPError
+from .negotiation import media_type
+
+TSV = ox.QueryResultsFormat.TSV
+NT = ox.RdfFormat.N_TRIPLES
+_PREFIXED = (ox.RdfFormat.TURTLE, ox.RdfFormat.RDF_XML, ox.RdfFormat.TRIG)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """A serialized answer: the body, its format, and whether the row cap cut it."""
+
+    body: bytes
+    media_type: str | None
+    truncated: bool = False
+    rows: int | None = None
+    created: bool = False
+
+
+class _Stop(Exception):
+    """Raised from the sink to stop Oxigraph's writer at the row cap."""
+
+
+class _LineCap(io.RawIOBase):
+    """A binary sink that keeps the first ``limit`` lines and then stops the writer."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit, self.lines, self.truncated = limit, 0, False
+        self.chunks: list[bytes] = []
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, b: Any) -> int:
+        data = bytes(b)
+        n = data.count(b"\n")
+        if self.lines + n > self.limit:
+            cut = -1
+            for _ in range(self.limit - self.lines):
+                cut = data.index(b"\n", cut + 1)
+            self.chunks.append(data[: cut + 1])
+            self.lines, self.truncated = self.limit, True
+            raise _Stop
+        self.lines += n
+        self.chunks.append(data)
+        return len(data)
+
+    def value(self) -> bytes:
+        return b"".join(self.chunks)
+
+
+def _capped(write: Callable[[Any], None], limit: int) -> tuple[bytes, bool, int]:
+    """Run ``write(sink)`` keeping ``limit`` lines: (bytes, truncated, lines)."""
+    sink = _LineCap(limit)
+    try:
+        write(sink)
+    except (_Stop, OSError):
+        if not sink.truncated:
+            raise
+    return sink.value(), sink.truncated, sink.lines
+
+
+# -- SPARQL -------------------------------------------------------------------
+
+def query(kb: KnowledgeBase, *, text: str, results_format: str | None,
+          graph_format: str | None, max_rows: int, base_iri: str | None = None,
+          default_graph: list[str] | None = None, named_graphs: list[str] | None = None,
+          union: bool = False) -> Outcome:
+    options: dict[str, Any] = {}
+    if default_graph is not None or named_graphs is not None:
+        options["default_graph"] = [_graph(g) for g in default_graph or []]
+        options["named_graphs"] = [_graph(g) for g in named_graphs or []]
+    elif union:
+        options["use_default_graph_as_union"] = True
+    try:
+        result = kb.store.query(text, base_iri=base_iri, prefixes=dict(I.PREFIXES), **options)
+    except SyntaxError as exc:
+        raise QuerySyntaxError(f"SPARQL syntax error: {exc}") from None
+    except OSError as exc:
+        raise StoreError(f"query failed: {exc}") from None
+    try:
+        if isinstance(result, ox.QueryBoolean):
+            fmt = results_format_for(_need(results_format, "a boolean result"))
+            return Outcome(result.serialize(format=fmt), media_type(fmt))
+        if isinstance(result, ox.QuerySolutions):
+            fmt = results_format_for(_need(results_format, "SPARQL results"))
+            return solutions(result, fmt, max_rows)
+        return triples(result.serialize, rdf_format_for(_need(graph_format, "an RDF graph")), max_rows)
+    except OSError as exc:  # evaluation is lazy: errors surface while writing
+        raise HTTPError(400, f"query evaluation failed: {exc}") from None
+
+
+def solutions(result: ox.QuerySolutions, fmt: ox.QueryResultsFormat, max_rows: int) -> Outcome:
+    if not max_rows:
+        return Outcome(result.serialize(format=fmt), media_type(fmt))
+    body, truncated, lines = _capped(lambda sink: result.serialize(sink, TSV), max_rows + 1)
+    if fmt != TSV:
+        body = ox.parse_query_results(body, TSV).serialize(format=fmt)  # type: ignore[union-attr]
+    return Outcome(body, media_type(fmt), truncated, max(lines - 1, 0))
+
+
+def triples(write: Callable[..., Any], fmt: ox.RdfFormat, max_rows: int) -> Outcome:
+    """Serialize a graph given as ``write(output, format)`` (a query result or a dump)."""
+    if not max_rows and fmt not in _PREFIXED:
+        return Outcome(write(None, fmt) or b"", media_type(fmt))
+    body, truncated, lines = _capped(lambda sink: write(sink, NT), max_rows or 2**62)
+    if fmt != NT:
+        opts = {"prefixes": dict(I.PREFIXES)} if fmt in _PREFIXED else {}
+        body = ox.serialize(ox.parse(body, NT), format=fmt, **opts) or b""
+    return Outcome(body, media_type(fmt), truncated, lines)
+
+
+def update(kb: KnowledgeBase, *, text: str, base_iri: str | None = None) -> Outcome:
+    try:
+        kb.store.update(text, base_iri=base_iri, prefixes=dict(I.PREFIXES))
+    except SyntaxError as exc:
+        raise QuerySyntaxError(f"SPARQL syntax error: {exc}") from None
+    except OSError as exc:
+        raise HTTPError(400, f"update failed: {exc}") from None
+    return Outcome(b"", None)
+
+
+def results_format_for(ext: str) -> ox.QueryResultsFormat:
+    fmt = ox.QueryResultsFormat.from_extension(ext)
+    if fmt is None:
+        raise HTTPError(400, f"unknown results format {ext!r}")
+    return fmt
+
+
+def rdf_format_for(ext: str) -> ox.RdfFormat:
+    fmt = ox.RdfFormat.from_extension(ext)
+    if fmt is None:
+        raise HTTPError(400, f"unknown RDF format {ext!r}")
+    return fmt
+
+
+def _need(fmt: Any, what: str) -> Any:
+    if fmt is None:
+        raise HTTPError(406, f"the query returns {what}, and none of the media types in Accept "
+                        "(or the format parameter) can carry it")
+    return fmt
+
+
+def _graph(name: str | None) -> ox.NamedNode | ox.DefaultGraph:
+    if name is None:
+        return ox.DefaultGraph()
+    try:
+        return ox.NamedNode(name)
+    except ValueError:
+        raise HTTPError(400, f"not a valid graph IRI: {name!r}") from None
+
+
+# -- the Graph Store HTTP Protocol ---------------------------------------------
+
+def _existing(kb: KnowledgeBase, graph: str | None) -> ox.NamedNode | ox.DefaultGraph:
+    g = _graph(graph)
+    if isinstance(g, ox.NamedNode) and not kb.store.contains_named_graph(g):
+        raise NotFoundError(f"no graph {graph} in this store")
+    return g
+
+
+def graph_get(kb: KnowledgeBase, *, graph: str | None, fmt: str, max_rows: int) -> Outcome:
+    g = _existing(kb, graph)
+    return triples(lambda out, f: kb.store.dump(out, f, from_graph=g), rdf_format_for(fmt), max_rows)
+
+
+def _parse(data: bytes, fmt: ox.RdfFormat, base_iri: str | None) -> list[ox.Triple]:
+    try:
+        return [q.triple for q in ox.parse(data, fmt, base_iri=base_iri)]
+    except SyntaxError as exc:
+        raise HTTPError(400, f"the {fmt.name} body does not parse: {exc}") from None
+
+
+def graph_put(kb: KnowledgeBase, *, graph: str | None, data: bytes, fmt: str,
+              base_iri: str | None = None) -> Outcome:
+    """Replace a graph in one transaction (one SPARQL update: clear, then insert)."""
+    g = _graph(graph)
+    created = isinstance(g, ox.NamedNode) and not kb.store.contains_named_graph(g)
+    parsed = _parse(data, rdf_format_for(fmt), base_iri)
+    body = " .\n".join(f"{t.subject} {t.predicate} {t.object}" for t in parsed)
+    if isinstance(g, ox.NamedNode):
+        text = f"DROP SILENT GRAPH {g} ; CREATE SILENT GRAPH {g} ; INSERT DATA {{ GRAPH {g} {{ {body} }} }}"
+    else:
+        text = f"CLEAR SILENT DEFAULT ; INSERT DATA {{ {body} }}"
+    update(kb, text=text)
+    return Outcome(b"", None, created=created)
+
+
+def graph_post(kb: KnowledgeBase, *, graph: str | None, data: bytes, fmt: str,
+               base_iri: str | None = None) -> Outcome:
+    """Add to a graph in one transaction."""
+    g = _graph(graph)
+    created = isinstance(g, ox.NamedNode) and not kb.store.contains_named_graph(g)
+    triples_ = _parse(data, rdf_format_for(fmt), base_iri)
+    if created:
+        kb.store.add_graph(g)
+    kb.store.extend(ox.Quad(t.subject, t.predicate, t.object, g) for t in triples_)
+    return Outcome(b"", None, created=created)
+
+
+def graph_delete(kb: KnowledgeBase, *, graph: str | None) -> Outcome:
+    g = _existing(kb, graph)
+    if isinstance(g, ox.NamedNode):
+        kb.store.remove_graph(g)
+    else:
+        kb.store.clear_graph(g)
+    return Outcome(b"", None)
+
+
+# -- pages and metadata ------------------------------------------------------
+
+def stats(kb: KnowledgeBase) -> dict[str, Any]:
+    return kb.stats()
+
+
+def entity_rdf(kb: KnowledgeBase, *, iri: str, fmt: str, max_rows: int) -> Outcome:
+    """An entity's triples and the evidence about its facts, for a client asking for RDF."""
+    if not any(True for _ in kb.store.quads_for_pattern(_graph(iri), None, None)):
+        raise NotFoundError(f"no entity {iri} in the knowledge base")
+    return query(kb, text=entity_rdf_query(iri), results_format=None, graph_format=fmt,
+                 max_rows=max_rows)
+
+
+JOBS: dict[str, Callable[..., Any]] = {
+    "query": query,
+    "update": update,
+    "graph_get": graph_get,
+    "graph_put": graph_put,
+    "graph_post": graph_post,
+    "graph_delete": graph_delete,
+    "stats": stats,
+    "entity": entity_page,
+    "entity_rdf": entity_rdf,
+}
+#: Jobs that write: they run in the single writer (see engine.py).
+WRITE_JOBS = frozenset({"update", "graph_put", "graph_post", "graph_delete"})
+
+
+def run(kb: KnowledgeBase, name: str, params: dict[str, Any]) -> Any:
+    try:
+        fn = JOBS[name]
+    except KeyError:
+        raise HTTPError(500, f"unknown job {name!r}") from None
+    return fn(kb, **params)

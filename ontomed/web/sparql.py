@@ -1,0 +1,174 @@
+"""``/sparql``: the SPARQL 1.1 Protocol (query by GET, POST form and POST
+direct; update by POST with the token) and, without a query, the service
+description."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import pyoxigraph as ox
+from flask import Blueprint, Response, redirect, request, url_for
+from werkzeug.datastructures import MultiDict
+
+from . import guard, negotiation
+from .context import authorize_write, outcome_response, state
+from .errors import HTTPError
+
+bp = Blueprint("sparql", __name__)
+
+FORM = "application/x-www-form-urlencoded"
+QUERY = "application/sparql-query"
+UPDATE = "application/sparql-update"
+
+
+@bp.route("/sparql", methods=["GET", "POST"])
+def endpoint() -> Response:
+    if request.method == "GET":
+        if "update" in request.args:
+            raise HTTPError(400, "an update must be sent by POST, never by GET (SPARQL 1.1 Protocol §2.2)")
+        if "query" not in request.args:
+            return service_description()
+        return run_query(_one(request.args.getlist("query"), "query"), request.args)
+    kind = request.mimetype
+    if kind == FORM:
+        params = MultiDict(list(request.args.items(multi=True)) + list(request.form.items(multi=True)))
+        queries, updates = params.getlist("query"), params.getlist("update")
+        if queries and updates:
+            raise HTTPError(400, "a request carries a query or an update, not both")
+        if updates:
+            return run_update(_one(updates, "update"), params)
+        if queries:
+            return run_query(_one(queries, "query"), params)
+        raise HTTPError(400, "the form has neither a 'query' nor an 'update' field")
+    if kind == QUERY:
+        return run_query(_body_text(), request.args)
+    if kind == UPDATE:
+        return run_update(_body_text(), request.args)
+    raise HTTPError(415, f"a POST to /sparql needs Content-Type {QUERY}, {UPDATE} or {FORM}"
+                    + (f", not {kind}" if kind else ""))
+
+
+def _one(values: list[str], name: str) -> str:
+    if len(values) != 1:
+        raise HTTPError(400, f"exactly one '{name}' parameter is needed, not {len(values)}")
+    if not values[0].strip():
+        raise HTTPError(400, f"the '{name}' parameter is empty")
+    return values[0]
+
+
+def _body_text() -> str:
+    charset = request.mimetype_params.get("charset", "utf-8").lower()
+    if charset not in ("utf-8", "utf8"):
+        raise HTTPError(415, f"the body must be UTF-8, not {charset}")
+    try:
+        text = request.get_data(cache=False).decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise HTTPError(400, f"the body is not valid UTF-8 (byte {exc.start})") from None
+    if not text.strip():
+        raise HTTPError(400, "the body is empty")
+    return text
+
+
+def _graphs(params: MultiDict, name: str) -> list[str]:
+    values = params.getlist(name)
+    for value in values:
+        try:
+            ox.NamedNode(value)
+        except ValueError:
+            raise HTTPError(400, f"{name} is not a valid IRI: {value!r}") from None
+    return values
+
+
+def _base_iri() -> str:
+    """The endpoint's own URL: relative IRIs in a query or update resolve against it."""
+    return f"{request.scheme}://{request.host}{request.script_root}{request.path}"
+
+
+def run_query(text: str, params: MultiDict) -> Response:
+    st = state()
+    cfg = st.config
+    info = guard.inspect(text, max_depth=cfg.max_depth, allowed_services=cfg.service_allowlist)
+    choice = negotiation.choose(request.headers.get("Accept"), params.get("format"))
+    if info.form in ("SELECT", "ASK"):
+        choice.require_results()
+    elif info.form in ("CONSTRUCT", "DESCRIBE"):
+        choice.require_graph()
+    default, named = _graphs(params, "default-graph-uri"), _graphs(params, "named-graph-uri")
+    dataset = bool(default or named)
+    outcome = st.engine.run(
+        "query", text=text, max_rows=cfg.max_rows, base_iri=_base_iri(),
+        results_format=choice.results.file_extension if choice.results else None,
+        graph_format=choice.graph.file_extension if choice.graph else None,
+        default_graph=default if dataset else None, named_graphs=named if dataset else None,
+        union=cfg.union_default_graph,
+    )
+    return outcome_response(outcome)
+
+
+def run_update(text: str, params: MultiDict) -> Response:
+    authorize_write()
+    cfg = state().config
+    guard.inspect(text, max_depth=cfg.max_depth, allowed_services=cfg.service_allowlist, update=True)
+    text = guard.add_using(text, _graphs(params, "using-graph-uri"),
+                           _graphs(params, "using-named-graph-uri"))
+    state().engine.run("update", text=text, base_iri=_base_iri())
+    return Response(status=204)
+
+
+# -- the service description ---------------------------------------------------
+
+SD = "http://www.w3.org/ns/sparql-service-description#"
+FORMATS = "http://www.w3.org/ns/formats/"
+_FORMAT_IRIS = ("SPARQL_Results_JSON", "SPARQL_Results_XML", "SPARQL_Results_CSV",
+                "SPARQL_Results_TSV", "Turtle", "N-Triples", "RDF_XML", "JSON-LD")
+
+
+def service_description() -> Response:
+    """What the endpoint is, in RDF (a browser asking for HTML gets the query page)."""
+    if _wants_html() and "browser.index" in _endpoints():
+        return redirect(url_for("browser.index"), 303)
+    fmt = negotiation.choose_graph(request.headers.get("Accept"), request.args.get("format"))
+    cfg = state().config
+    service = ox.BlankNode("service")
+    dataset, graph = ox.BlankNode("dataset"), ox.BlankNode("defaultGraph")
+
+    def sd(name: str) -> ox.NamedNode:
+        return ox.NamedNode(SD + name)
+
+    rdf_type = ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
+    languages = ["SPARQL11Query"] + (["SPARQL11Update"] if cfg.updates_enabled else [])
+    features = ["UnionDefaultGraph"] if cfg.union_default_graph else []
+    triples = [
+        ox.Triple(service, rdf_type, sd("Service")),
+        ox.Triple(service, sd("endpoint"), ox.NamedNode(request.base_url)),
+        *(ox.Triple(service, sd("supportedLanguage"), sd(x)) for x in languages),
+        *(ox.Triple(service, sd("feature"), sd(x)) for x in features),
+        *(ox.Triple(service, sd("resultFormat"), ox.NamedNode(FORMATS + x)) for x in _FORMAT_IRIS),
+        ox.Triple(service, sd("defaultEntailmentRegime"),
+                  ox.NamedNode("http://www.w3.org/ns/entailment/Simple")),
+        ox.Triple(service, sd("defaultDataset"), dataset),
+        ox.Triple(dataset, rdf_type, sd("Dataset")),
+        ox.Triple(dataset, sd("defaultGraph"), graph),
+        ox.Triple(graph, rdf_type, sd("Graph")),
+        ox.Triple(service, ox.NamedNode("http://purl.org/dc/terms/title"),
+                  ox.Literal(f"ontomed SPARQL endpoint ({state().label})")),
+    ]
+    opts = {"prefixes": {"sd": SD}} if fmt in (ox.RdfFormat.TURTLE, ox.RdfFormat.RDF_XML) else {}
+    body = ox.serialize(triples, format=fmt, **opts)
+    response = Response(body, content_type=negotiation.media_type(fmt))
+    response.vary.add("Accept")
+    return response
+
+
+def _wants_html() -> bool:
+    """A browser names text/html; a client sending only ``*/*`` gets RDF."""
+    accept = request.accept_mimetypes
+    named = any(value == "text/html" for value, _ in accept)
+    best = accept.best_match(["text/html", *negotiation.GRAPH_MEDIA_TYPES])
+    return named and best == "text/html" and "format" not in request.args
+
+
+def _endpoints() -> Iterable[str]:
+    from flask import current_app
+
+    return current_app.view_functions.keys()

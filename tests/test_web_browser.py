@@ -1,0 +1,97 @@
+"""The query page and an entity page in a real headless browser (Debian's chromium,
+driven by selenium): run an example query, see the rows, follow a link."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+
+from .live_server import build_example_kb, http, live_server
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+CHROMEDRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
+
+webdriver = pytest.importorskip("selenium.webdriver")
+if not (Path(CHROMIUM).exists() and Path(CHROMEDRIVER).exists()):
+    pytest.skip("needs Debian's chromium and chromium-driver (apt-get install chromium chromium-driver)",
+                allow_module_level=True)
+
+from selenium.webdriver.common.by import By  # noqa: E402
+from selenium.webdriver.support import expected_conditions as EC  # noqa: E402
+from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory):
+    kb = build_example_kb(tmp_path_factory.mktemp("web-browser") / "kb")
+    with live_server(kb) as s:
+        yield s
+
+
+@pytest.fixture(scope="module")
+def browser(tmp_path_factory: pytest.TempPathFactory):
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                 "--disable-background-networking", "--disable-component-update", "--no-first-run",
+                 "--disable-sync", "--disable-quic", "--window-size=1280,900",
+                 f"--user-data-dir={tmp_path_factory.mktemp('chromium-profile')}"):
+        options.add_argument(flag)
+    driver = webdriver.Chrome(service=webdriver.ChromeService(executable_path=CHROMEDRIVER),
+                              options=options)
+    driver.set_page_load_timeout(20)
+    yield driver
+    driver.quit()
+
+
+def hosts_contacted(driver) -> set[str]:
+    urls = driver.execute_script(
+        "return performance.getEntriesByType('resource').map(e => e.name).concat([location.href])")
+    return {urlsplit(u).netloc for u in urls}
+
+
+def test_run_an_example_query_see_rows_and_follow_a_link(server, browser):
+    wait = WebDriverWait(browser, 15)
+    browser.get(server.url)
+    # the editor: YASQE on CodeMirror, with SPARQL highlighting
+    wait.until(EC.presence_of_element_located((By.CSS_SELECTOR, ".CodeMirror .cm-keyword")))
+    keywords = {e.text.upper() for e in browser.find_elements(By.CSS_SELECTOR, ".CodeMirror .cm-keyword")}
+    assert {"PREFIX", "SELECT", "WHERE"} <= keywords
+
+    browser.find_element(By.XPATH, "//button[contains(., 'Drugs that treat a disease')]").click()
+    wait.until(EC.presence_of_element_located((By.CSS_SELECTOR, "#results-table tbody tr")))
+    rows = browser.find_elements(By.CSS_SELECTOR, "#results-table tbody tr")
+    assert len(rows) >= 1
+    assert "row" in browser.find_element(By.ID, "status").text
+    formats = {a.text for a in browser.find_elements(By.CSS_SELECTOR, "#downloads a.download")}
+    assert formats == {"JSON", "XML", "CSV", "TSV"}
+    csv_link = browser.find_element(By.XPATH, "//a[@class='download' and text()='CSV']")
+    assert http("GET", csv_link.get_attribute("href")).text.startswith("drug,drugLabel")
+
+    link = browser.find_element(By.XPATH, "//a[@class='entity-link' and text()='ome:metformin']")
+    assert link.get_attribute("href") == server.url + "entity/metformin"
+    assert hosts_contacted(browser) == {urlsplit(server.url).netloc}
+    link.click()
+
+    wait.until(EC.presence_of_element_located((By.CSS_SELECTOR, "article.entity h1")))
+    heading = browser.find_element(By.CSS_SELECTOR, "article.entity h1").text
+    assert "metformin" in heading and "二甲双胍" in heading
+    evidence = browser.find_elements(By.CSS_SELECTOR, "table.evidence tbody tr")
+    assert any("glycemic control" in row.text for row in evidence)
+    assert "Metformin treats type 2 diabetes mellitus." in browser.find_element(
+        By.CSS_SELECTOR, "section.description").text
+    assert hosts_contacted(browser) == {urlsplit(server.url).netloc}
+
+
+def test_a_query_error_is_shown_on_the_page(server, browser):
+    wait = WebDriverWait(browser, 15)
+    browser.get(server.url)
+    wait.until(EC.presence_of_element_located((By.CSS_SELECTOR, ".CodeMirror")))
+    browser.execute_script(
+        "document.querySelector('.CodeMirror').CodeMirror.setValue('SELECT * WHERE { ?s ?p }')")
+    browser.find_element(By.ID, "run").click()
+    wait.until(EC.text_to_be_present_in_element((By.ID, "status"), "400"))
+    assert "SPARQL syntax error" in browser.find_element(By.ID, "status").text
