@@ -37,8 +37,8 @@ class TextReader(Reader):
     """One document per file; the first line is the title when it is short."""
 
     id = "text"
-    description = "plain text files, one document each (.txt, .text, .md)"
-    extensions = (".txt", ".text", ".md")
+    description = "plain text files, one document each (.txt, .text)"
+    extensions = (".txt", ".text")
 
     def read(self, source: str) -> Iterator[Document | SkippedDocument]:
         text = sys.stdin.read() if source == STDIN else _open_text(source)
@@ -201,6 +201,11 @@ class ClinicalTrialsReader(Reader):
 BUILTIN_READERS: tuple[type[Reader], ...] = (TextReader, JsonLinesReader, PubMedReader, ClinicalTrialsReader)
 
 
+def _is_meta(path: Path) -> bool:
+    """Hidden files and a corpus's own README or LICENSE: about the data, not data."""
+    return path.name.startswith(".") or path.stem.upper() in ("README", "LICENSE", "LICENCE", "NOTICE")
+
+
 def expand_sources(sources: Iterable[str]) -> Iterator[str]:
     """Files named directly, every file under a directory (sorted), and ``-``."""
     for source in sources:
@@ -209,7 +214,7 @@ def expand_sources(sources: Iterable[str]) -> Iterator[str]:
             continue
         path = Path(source)
         if path.is_dir():
-            files = sorted(p for p in path.rglob("*") if p.is_file() and not p.name.startswith("."))
+            files = sorted(p for p in path.rglob("*") if p.is_file() and not _is_meta(p))
             yield from (str(p) for p in files)
         elif path.exists():
             yield source

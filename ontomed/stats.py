@@ -14,7 +14,7 @@ if TYPE_CHECKING:
 _ENTITIES_BY_CLASS = """
 SELECT ?class (COUNT(DISTINCT ?e) AS ?n) WHERE {
   ?e a ?class . ?e a owl:NamedIndividual .
-  FILTER(?class != owl:NamedIndividual)
+  FILTER(?class != owl:NamedIndividual && ?class != om:Document)
 } GROUP BY ?class ORDER BY DESC(?n) ?class"""
 
 _FACTS_BY_PROPERTY = """

@@ -127,10 +127,12 @@ def test_directories_are_read_recursively_with_each_file_by_its_reader(tmp_path:
     (tmp_path / "sub" / "c.xml").write_text(PUBMED)
     (tmp_path / "sub" / "d.json").write_text(json.dumps(TRIAL))
     (tmp_path / "sub" / "e.pdf").write_bytes(b"%PDF-1.4")
+    (tmp_path / "README.md").write_text("# About this corpus")
     items = list(read_documents([str(tmp_path)]))
     assert sorted(d.id for d in docs(items)) == ["NCT99000001", "PMID:99000001", "a", "b"]
     skipped = [s for s in items if isinstance(s, SkippedDocument)]
     assert any(s.source.endswith("e.pdf") and "no reader" in s.reason for s in skipped)
+    assert not any("README" in s.source for s in skipped)  # about the corpus, not in it
 
 
 def test_a_file_named_explicitly_that_no_reader_takes_is_an_error(tmp_path: Path):
