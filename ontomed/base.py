@@ -14,6 +14,7 @@ from .model import Document, Extraction, Fact, Mention, SkippedDocument
 
 if TYPE_CHECKING:
     from .kb import KnowledgeBase
+    from .verbalize import Description
 
 
 class _Component(ABC):
@@ -45,11 +46,25 @@ class Extractor(_Component):
 
 
 class TextGenerator(_Component):
-    """Facts → text."""
+    """Facts → text.
+
+    ontomed calls :meth:`generate_batch` with template descriptions
+    (:class:`ontomed.verbalize.Description`: an entity, its facts, their
+    template sentences, the language), so that a generator can ground its text
+    in sentences known to be right and a model can batch across entities, and
+    then checks every sentence written against those facts
+    (:mod:`ontomed.faithfulness`). A generator need only implement
+    :meth:`generate`.
+    """
 
     @abstractmethod
     def generate(self, facts: Sequence[Fact], *, lang: str = "en", **options: Any) -> str:
         """Write text that states these facts and nothing else."""
+
+    def generate_batch(self, descriptions: Sequence[Description], **options: Any) -> list[str]:
+        """One paragraph per description, in order. Override to batch (a model on a GPU);
+        the default calls :meth:`generate` with each description's facts."""
+        return [self.generate(d.facts, lang=d.lang, **options) for d in descriptions]
 
 
 class Reader(_Component):

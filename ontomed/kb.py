@@ -60,6 +60,12 @@ _OWL_AXIOM = ox.NamedNode(I.OWL + "Axiom")
 _ANN_SOURCE = ox.NamedNode(I.OWL + "annotatedSource")
 _ANN_PROPERTY = ox.NamedNode(I.OWL + "annotatedProperty")
 _ANN_TARGET = ox.NamedNode(I.OWL + "annotatedTarget")
+_WAS_DERIVED_FROM = ox.NamedNode(I.WAS_DERIVED_FROM)
+_EXTRACTED_BY = ox.NamedNode(I.EXTRACTED_BY)
+_GENERATED_AT_TIME = ox.NamedNode(I.GENERATED_AT_TIME)
+_EVIDENCE_TEXT = ox.NamedNode(I.EVIDENCE_TEXT)
+_CONFIDENCE = ox.NamedNode(I.CONFIDENCE)
+_SOURCE_RECORD = ox.NamedNode(I.SOURCE_RECORD)
 _XSD_DECIMAL = ox.NamedNode(I.XSD + "decimal")
 _XSD_DATETIME = ox.NamedNode(I.XSD + "dateTime")
 _DEFAULT = ox.DefaultGraph()
@@ -577,17 +583,16 @@ class KnowledgeBase:
             ox.Quad(node, _ANN_SOURCE, s, _DEFAULT),
             ox.Quad(node, _ANN_PROPERTY, p, _DEFAULT),
             ox.Quad(node, _ANN_TARGET, o, _DEFAULT),
-            ox.Quad(node, ox.NamedNode(I.WAS_DERIVED_FROM), _term(ev.document), _DEFAULT),
-            ox.Quad(node, ox.NamedNode(I.EXTRACTED_BY), ox.Literal(ev.extractor), _DEFAULT),
-            ox.Quad(node, ox.NamedNode(I.GENERATED_AT_TIME), _literal(when), _DEFAULT),
+            ox.Quad(node, _WAS_DERIVED_FROM, _term(ev.document), _DEFAULT),
+            ox.Quad(node, _EXTRACTED_BY, ox.Literal(ev.extractor), _DEFAULT),
+            ox.Quad(node, _GENERATED_AT_TIME, _literal(when), _DEFAULT),
         ]
         if ev.text:
-            quads.append(ox.Quad(node, ox.NamedNode(I.EVIDENCE_TEXT), ox.Literal(ev.text), _DEFAULT))
+            quads.append(ox.Quad(node, _EVIDENCE_TEXT, ox.Literal(ev.text), _DEFAULT))
         if ev.confidence is not None:
-            quads.append(ox.Quad(node, ox.NamedNode(I.CONFIDENCE),
-                                 _decimal(float(ev.confidence)), _DEFAULT))
+            quads.append(ox.Quad(node, _CONFIDENCE, _decimal(float(ev.confidence)), _DEFAULT))
         if ev.source_record:
-            quads.append(ox.Quad(node, ox.NamedNode(I.SOURCE_RECORD), ox.Literal(ev.source_record), _DEFAULT))
+            quads.append(ox.Quad(node, _SOURCE_RECORD, ox.Literal(ev.source_record), _DEFAULT))
         for key_, value in ev.annotations.items():
             prop = key_ if I.is_iri(key_) else I.property_iri(key_)
             quads.append(ox.Quad(node, _term(prop), _literal(value), _DEFAULT))
@@ -628,20 +633,38 @@ class KnowledgeBase:
     def find_entities(self, name: str) -> list[str]:
         """IRIs of entities whose label or synonym equals ``name``, case-insensitively.
 
-        Preferred labels rank before synonyms.
+        Preferred labels rank before synonyms. The usual spellings of the name
+        (as given, lower case, Capitalized, Title Case, UPPER CASE; English,
+        Chinese, French or untagged) are looked up in the store's index first,
+        which takes milliseconds however large the knowledge base; only when
+        none of them is there does a case-insensitive scan of every label run
+        (a second or more on a knowledge base holding the full vocabularies).
         """
         text = name.strip()
         if not text:
             return []
         # str(Literal) is the N-Triples form, escaped, so it is safe to splice in.
-        q = f"""
+        spellings = dict.fromkeys((text, text.lower(), text[:1].upper() + text[1:].lower(),
+                                   text.title(), text.upper()))
+        literals = " ".join(str(ox.Literal(s, language=lang)) if lang else str(ox.Literal(s))
+                            for s in spellings for lang in ("en", "zh", "fr", None))
+        exact = f"""
+            SELECT ?e (MIN(?rank) AS ?r) WHERE {{
+              VALUES ?l {{ {literals} }}
+              {{ ?e rdfs:label ?l BIND(0 AS ?rank) }} UNION {{ ?e skos:altLabel ?l BIND(1 AS ?rank) }}
+              FILTER(isIRI(?e))
+            }} GROUP BY ?e ORDER BY ?r STR(?e)"""
+        rows = list(self.store.query(exact, prefixes=dict(I.PREFIXES)))  # type: ignore[arg-type]
+        if rows:
+            return [row["e"].value for row in rows]  # type: ignore[index]
+        scan = f"""
             SELECT ?e (MIN(?rank) AS ?r) WHERE {{
               VALUES ?name {{ {ox.Literal(text)} }}
               {{ ?e rdfs:label ?l BIND(0 AS ?rank) }} UNION {{ ?e skos:altLabel ?l BIND(1 AS ?rank) }}
               FILTER(isIRI(?e) && LCASE(STR(?l)) = LCASE(?name))
             }} GROUP BY ?e ORDER BY ?r STR(?e)"""
-        rows = self.store.query(q, prefixes=dict(I.PREFIXES))
-        return [row["e"].value for row in rows]  # type: ignore[union-attr, index]
+        rows = list(self.store.query(scan, prefixes=dict(I.PREFIXES)))  # type: ignore[arg-type]
+        return [row["e"].value for row in rows]  # type: ignore[index]
 
     def resolve(self, iri_or_label: str) -> str:
         """One entity IRI for an IRI, ``ome:slug`` or a label; raises when unknown or ambiguous."""
@@ -710,36 +733,57 @@ class KnowledgeBase:
         for q in self.store.quads_for_pattern(s, p, o, _DEFAULT):
             if q.predicate.value in props and isinstance(q.object, ox.NamedNode):
                 found.setdefault((q.subject.value, q.predicate.value, q.object.value), [])
-        for (fs, fp, fo), evs in found.items():
-            evs.extend(self._evidence_for(fs, fp, fo))
+        self._collect_evidence(found, subject=subject, object=object)
         return [
             Fact(fs, fp, fo, tuple(evs), self._label(fs), self._label(fo))
             for (fs, fp, fo), evs in sorted(found.items())
         ]
 
-    def _evidence_for(self, s: str, p: str, o: str) -> list[Evidence]:
-        out = []
-        for q in self.store.quads_for_pattern(None, _ANN_SOURCE, ox.NamedNode(s), _DEFAULT):
-            node = q.subject
-            values: dict[str, Any] = {}
-            extra: dict[str, Any] = {}
-            is_match = True
-            for t in self.store.quads_for_pattern(node, None, None, _DEFAULT):
-                pred = t.predicate.value
-                if pred == _ANN_PROPERTY.value and t.object.value != p:
-                    is_match = False
-                elif pred == _ANN_TARGET.value and t.object.value != o:
-                    is_match = False
-                elif pred in _EVIDENCE_FIELDS:
-                    values[_EVIDENCE_FIELDS[pred]] = _python_value(t.object)
-                elif pred not in (_RDF_TYPE.value, _ANN_SOURCE.value, _ANN_PROPERTY.value,
-                                  _ANN_TARGET.value):
-                    extra[I.shorten(pred).removeprefix("om:")] = _python_value(t.object)
-            if is_match and "document" in values:
-                values.setdefault("extractor", "unknown")
-                out.append(Evidence(annotations=extra, **values))
-        out.sort(key=lambda e: (-(e.confidence or 0.0), e.document, e.text or ""))
-        return out
+    def _collect_evidence(self, found: dict[tuple[str, str, str], list[Evidence]], *,
+                          subject: str | None, object: str | None) -> None:
+        """Fill ``found`` (fact → evidence list) reading each annotation node once.
+
+        The nodes are reached from the fixed end of the pattern (``annotatedTarget``
+        when the object is fixed, else ``annotatedSource``), so an entity with
+        thousands of facts costs one pass over its annotations, not one per fact.
+        """
+        if not found:
+            return
+        if object:
+            anchors = [(_ANN_TARGET, object)]
+        elif subject:
+            anchors = [(_ANN_SOURCE, subject)]
+        else:
+            anchors = [(_ANN_SOURCE, fs) for fs in sorted({key[0] for key in found})]
+        for anchor, value in anchors:
+            for q in self.store.quads_for_pattern(None, anchor, ox.NamedNode(value), _DEFAULT):
+                key, ev = self._read_evidence(q.subject)
+                if ev is not None and key in found:
+                    found[key].append(ev)
+        for evs in found.values():
+            evs.sort(key=lambda e: (-(e.confidence or 0.0), e.document, e.text or ""))
+
+    def _read_evidence(self, node: Any) -> tuple[tuple[str, str, str] | None, Evidence | None]:
+        """One annotation node: the fact it annotates and its evidence."""
+        values: dict[str, Any] = {}
+        extra: dict[str, Any] = {}
+        source = prop = target = None
+        for t in self.store.quads_for_pattern(node, None, None, _DEFAULT):
+            pred = t.predicate.value
+            if pred == _ANN_SOURCE.value:
+                source = t.object.value
+            elif pred == _ANN_PROPERTY.value:
+                prop = t.object.value
+            elif pred == _ANN_TARGET.value:
+                target = t.object.value
+            elif pred in _EVIDENCE_FIELDS:
+                values[_EVIDENCE_FIELDS[pred]] = _python_value(t.object)
+            elif pred != _RDF_TYPE.value:
+                extra[I.shorten(pred).removeprefix("om:")] = _python_value(t.object)
+        if source is None or prop is None or target is None or "document" not in values:
+            return None, None
+        values.setdefault("extractor", "unknown")
+        return (source, prop, target), Evidence(annotations=extra, **values)
 
     def _label(self, iri: str) -> str | None:
         best = None

@@ -32,6 +32,7 @@ DEFAULT_PLUGINS: tuple[str, ...] = (
     "ontomed.default_plugins.commands",
     "ontomed.default_plugins.extraction",
     "ontomed.default_plugins.transformer_ner",
+    "ontomed.default_plugins.generation",
 )
 ENTRY_POINT_GROUP = "ontomed"
 
