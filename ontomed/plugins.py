@@ -33,6 +33,7 @@ DEFAULT_PLUGINS: tuple[str, ...] = (
     "ontomed.default_plugins.extraction",
     "ontomed.default_plugins.transformer_ner",
     "ontomed.default_plugins.generation",
+    "ontomed.default_plugins.vocab",
 )
 ENTRY_POINT_GROUP = "ontomed"
 

@@ -48,3 +48,26 @@ def add_sample_facts(kb: KnowledgeBase) -> None:
     kb.add_fact("cftr", "associatedWith", "cystic_fibrosis", evidence=Evidence(
         document="https://omim.org/entry/219700", extractor="curated:omim",
         source_record="219700", annotations={"severity": "causal"}))
+
+
+# -- the bundled vocabularies: read and imported once per test session ----------
+
+@pytest.fixture(scope="session")
+def vocabulary():
+    """Every vocabulary source read and merged (ontomed.vocab.build.read_vocabulary)."""
+    from ontomed.vocab.build import read_vocabulary
+
+    return read_vocabulary()
+
+
+@pytest.fixture(scope="session")
+def vocab_import(tmp_path_factory: pytest.TempPathFactory):
+    """(path, report): a knowledge base holding the full vocabularies, built (or taken
+    from the user's build cache) once per session, and the import's report. The
+    knowledge base is closed: open it, and close it before a CLI command uses it."""
+    from ontomed.vocab import import_vocabulary
+
+    path = tmp_path_factory.mktemp("vocab") / "kb"
+    with KnowledgeBase(path) as k:
+        report = import_vocabulary(k, progress=False)
+    return path, report

@@ -1,0 +1,453 @@
+"""Build the vocabulary (entities and curated facts of every source) and import it.
+
+A build reads all entity sources (so entity IRIs never depend on which sources
+are selected), merges them, and writes the selected sources' entities, facts
+and evidence as N-Triples into a gzip cache file, while storing them. An import
+from the cache parses that file with ``pyoxigraph.parse``, which keeps blank
+node ids (``Store.bulk_load`` renames them, so a second import would duplicate
+every evidence node), and stores the quads a million at a time through
+Oxigraph's bulk writer. The cache lives in ``$XDG_CACHE_HOME/ontomed/vocab/`` (else
+``~/.cache/ontomed/vocab/``) and is keyed by the source packages' versions,
+ontomed's vocabulary code (a hash of the modules that shape the triples) and
+the selected sources, so a ready build is reused until one of those changes.
+
+The triples are set-like (evidence nodes have ids derived from fact and
+evidence), so importing twice adds nothing.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import gc
+import gzip
+import hashlib
+import json
+import os
+import tempfile
+import time
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pyoxigraph as ox
+
+from .. import iri as I
+from ..errors import BadInputError
+from . import diseases, drugs, hpo, interactions
+from .merge import Merged, merge
+from .packages import PACKAGES
+from .records import Record, SourceResult
+
+if TYPE_CHECKING:
+    from ..kb import KnowledgeBase
+
+SOURCES: tuple[str, ...] = ("drugs", "diseases", "hpo", "interactions")
+#: The sources whose records are entities; always read, so that IRIs are stable.
+ENTITY_SOURCES: tuple[str, ...] = ("drugs", "diseases", "hpo")
+#: Which ``--sources`` name each record origin belongs to.
+SOURCE_OF_ORIGIN = {"drugs": "drugs", "mesh": "diseases", "hpo": "hpo", "omim": "hpo",
+                    "orpha": "hpo", "decipher": "hpo", "gene": "hpo"}
+#: Symmetric properties: their facts are stored in one direction (subject < object).
+SYMMETRIC = frozenset({"interactsWith"})
+#: Bump when the triples change in a way the code hash would not catch.
+CACHE_FORMAT = 1
+#: Besides ontomed/vocab/*.py, the modules whose code shapes the triples.
+_CODE_FILES = ("kb.py", "iri.py")
+_NAMED_INDIVIDUAL = ox.NamedNode(I.OWL + "NamedIndividual")
+_OWL_AXIOM = ox.NamedNode(I.OWL + "Axiom")
+#: Quads are written and stored in chunks of this many: Oxigraph's bulk writer is
+#: much faster from a list than from a lazy iterator.
+CHUNK = 1_000_000
+
+Progress = Callable[[str], None]
+
+
+def parse_sources(names: str | Iterable[str] | None) -> tuple[str, ...]:
+    """``"drugs,hpo"`` → ``("drugs", "hpo")`` in canonical order; unknown names are bad input."""
+    if names is None:
+        return SOURCES
+    items = [n.strip().lower() for n in (names.split(",") if isinstance(names, str) else names)]
+    items = [n for n in items if n]
+    unknown = [n for n in items if n not in SOURCES]
+    if unknown:
+        raise BadInputError(f"unknown source {unknown[0]!r} (known: {', '.join(SOURCES)})")
+    if not items:
+        raise BadInputError(f"no source given (known: {', '.join(SOURCES)})")
+    return tuple(s for s in SOURCES if s in items)
+
+
+@dataclass
+class SourceSummary:
+    """What one source brought: the numbers ``ontomed vocab import`` prints."""
+
+    source: str
+    version: str
+    records: int = 0
+    entities: int = 0
+    synonyms: int = 0
+    identifiers: int = 0
+    facts: int = 0
+    evidence: int = 0
+    merged: int = 0
+    unmapped: int = 0
+    details: dict[str, int] = field(default_factory=dict)
+    unmapped_names: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+@dataclass
+class VocabReport:
+    """A build (or the cached one) and, after an import, what the import did."""
+
+    sources: tuple[str, ...]
+    summaries: dict[str, SourceSummary]
+    merges: dict[str, int]
+    entities: int
+    triples: int
+    build_seconds: float
+    cache_file: str | None = None
+    from_cache: bool = False
+    import_seconds: float | None = None
+    quads_added: int | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        out = dict(self.__dict__)
+        out["sources"] = list(self.sources)
+        out["summaries"] = {k: v.to_dict() for k, v in self.summaries.items()}
+        return out
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> VocabReport:
+        data = dict(data)
+        data["sources"] = tuple(data["sources"])
+        data["summaries"] = {k: SourceSummary(**v) for k, v in data["summaries"].items()}
+        return cls(**data)
+
+
+# -- reading and merging ----------------------------------------------------
+
+@dataclass
+class Vocabulary:
+    """Every source read and merged: ready to be written as triples."""
+
+    results: dict[str, SourceResult]
+    merged: Merged
+    versions: dict[str, str]
+
+
+def read_vocabulary(sources: Sequence[str] = SOURCES, progress: Progress | None = None) -> Vocabulary:
+    """Read the entity sources (all of them) and the selected fact-only ones, and merge."""
+    step = progress or (lambda _: None)
+    results: dict[str, SourceResult] = {}
+    step("drugs")
+    results["drugs"], same_as = drugs.load()
+    step("diseases")
+    results["diseases"] = diseases.load()
+    step("hpo")
+    results["hpo"] = hpo.load()
+    if "interactions" in sources:
+        step("interactions")
+        results["interactions"] = interactions.load(results["drugs"].records)
+    step("merge")
+    records = [r for name in ENTITY_SOURCES for r in results[name].records]
+    merged = merge(records, same_as)
+    versions = {name: PACKAGES[name].version() for name in results}
+    return Vocabulary(results, merged, versions)
+
+
+# -- triples ------------------------------------------------------------------
+
+SELF_LOOPS = "facts between records merged into one entity (left out)"
+
+
+def vocabulary_quads(vocab: Vocabulary, sources: Sequence[str],
+                     summaries: dict[str, SourceSummary] | None = None) -> Iterator[ox.Quad]:
+    """The selected sources' entities, facts, evidence and documents as quads.
+
+    An entity is written when one of its records comes from a selected source
+    (with what those records say), or when a written fact needs it (then with
+    everything its records say, so it has a label and a class). ``summaries``
+    (by source) are filled in as the quads are produced.
+    """
+    from ..kb import KnowledgeBase
+
+    builder = KnowledgeBase().quad_builder()  # a scratch store: every evidence node is built
+    summaries = summaries if summaries is not None else {}
+    facts = [(name, f) for name in sources if name in vocab.results
+             for f in vocab.results[name].facts]
+    needed = {vocab.merged.slug_of[k] for _, f in facts for k in (f.subject, f.object)
+              if k in vocab.merged.slug_of}
+    content = _EntityContent(vocab, sources)
+    for entity in vocab.merged.entities:
+        records = [r for r in entity.records if SOURCE_OF_ORIGIN[r.origin] in sources]
+        if not records:
+            if entity.slug not in needed:
+                continue
+            records = list(entity.records)
+        yield from content.quads(builder, entity, records, summaries)
+    yield from _fact_quads(builder, vocab, facts, summaries)
+    for name in sources:
+        if name in vocab.results:
+            package = f"{PACKAGES[name].distribution} {vocab.versions[name]}"
+            for text, title, identifier in vocab.results[name].documents:
+                yield from builder.document(text, title=title, identifier=identifier,
+                                            source=package)
+
+
+class _EntityContent:
+    """What an entity's records say: classes, synonyms, identifiers, broader entities
+    (HPO ``is_a``, MeSH tree parents) and labels in other languages."""
+
+    def __init__(self, vocab: Vocabulary, sources: Sequence[str]) -> None:
+        self.merged = vocab.merged
+        self.foreign: dict[str, dict[str, list[str]]] = {}
+        for name in sources:
+            for key, langs in (vocab.results[name].foreign_labels if name in vocab.results else {}).items():
+                for lang, values in langs.items():
+                    self.foreign.setdefault(key, {}).setdefault(lang, []).extend(values)
+        self.tree_owner: dict[str, str] = {}
+        for entity in self.merged.entities:
+            for record in entity.records:
+                for tree in record.mesh_trees:
+                    self.tree_owner.setdefault(tree, record.key)
+
+    def _parents(self, record: Record) -> list[str]:
+        slug_of = self.merged.slug_of
+        parents = [slug_of[p] for p in record.broader if p in slug_of]
+        for tree in record.mesh_trees:
+            parent_tree = tree.rsplit(".", 1)[0]
+            if "." in tree and parent_tree in self.tree_owner:
+                parents.append(slug_of[self.tree_owner[parent_tree]])
+        return parents
+
+    def quads(self, builder: Any, entity: Any, records: list[Record],
+              summaries: dict[str, SourceSummary]) -> list[ox.Quad]:
+        seen = {entity.label.casefold()}
+        synonyms: list[str] = []
+        identifiers: list[tuple[str, str]] = []
+        broader: list[str] = []
+        added: dict[str, Counter[str]] = defaultdict(Counter)
+        for record in records:
+            source = SOURCE_OF_ORIGIN[record.origin]
+            for name in (record.label, *record.synonyms):
+                if name.casefold() not in seen:
+                    seen.add(name.casefold())
+                    synonyms.append(name)
+                    added[source]["synonyms"] += 1
+            for pair in self.merged.identifiers[record.key]:
+                if pair not in identifiers:
+                    identifiers.append(pair)
+                    added[source]["identifiers"] += 1
+            for parent in self._parents(record):
+                if parent != entity.slug and parent not in broader:
+                    broader.append(parent)
+        labels: dict[str, list[str]] = {}
+        for record in entity.records:
+            for lang, values in self.foreign.get(record.key, {}).items():
+                labels.setdefault(lang, []).extend(v for v in values if v not in labels.get(lang, []))
+        for source in {SOURCE_OF_ORIGIN[r.origin] for r in records}:
+            if source in summaries:
+                summary = summaries[source]
+                summary.entities += 1
+                summary.synonyms += added[source]["synonyms"]
+                summary.identifiers += added[source]["identifiers"]
+                if len(entity.records) > 1:
+                    summary.merged += sum(1 for r in entity.records
+                                          if SOURCE_OF_ORIGIN[r.origin] == source)
+        return builder.entity(  # type: ignore[no-any-return]
+            "ome:" + entity.slug, sorted({c for r in records for c in r.classes}), entity.label,
+            labels=labels, synonyms=synonyms, identifiers=identifiers,
+            broader=["ome:" + b for b in broader])
+
+
+def _fact_quads(builder: Any, vocab: Vocabulary, facts: list[tuple[str, Any]],
+                summaries: dict[str, SourceSummary]) -> Iterator[ox.Quad]:
+    """Each fact once (a symmetric one in one direction), with all its evidence."""
+    slug_of = vocab.merged.slug_of
+    distinct: dict[str, set[tuple[str, str, str]]] = defaultdict(set)
+    asserted: set[tuple[str, str, str]] = set()
+    for name, fact in facts:
+        s, o = slug_of.get(fact.subject), slug_of.get(fact.object)
+        if s is None or o is None:
+            continue
+        summary = summaries.get(name)
+        if s == o:
+            if summary is not None:
+                summary.details[SELF_LOOPS] = summary.details.get(SELF_LOOPS, 0) + 1
+            continue
+        if fact.prop in SYMMETRIC and o < s:
+            s, o = o, s  # one fact per pair, whichever drug the record names first
+        key = (s, fact.prop, o)
+        distinct[name].add(key)
+        quads = builder.fact("ome:" + s, fact.prop, "ome:" + o, fact.evidence)
+        if summary is not None:  # evidence nodes: one per (fact, record), however often listed
+            summary.evidence += sum(1 for q in quads[3:] if q.object == _OWL_AXIOM)
+        # quads[0] is the fact, said once however much evidence it has; quads[1:3]
+        # declare both ends named individuals, which their entity quads did already
+        assert quads[1].object == _NAMED_INDIVIDUAL and quads[2].object == _NAMED_INDIVIDUAL
+        if key not in asserted:
+            asserted.add(key)
+            yield quads[0]
+        yield from quads[3:]
+    for name, keys in distinct.items():
+        if name in summaries:
+            summaries[name].facts = len(keys)
+
+
+# -- the cache ----------------------------------------------------------------
+
+def cache_dir() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "ontomed" / "vocab"
+
+
+def cache_key(sources: Sequence[str]) -> str:
+    """Source package versions + the code that shapes the triples + the selection."""
+    here = Path(__file__).resolve().parent.parent
+    digest = hashlib.sha256(f"format {CACHE_FORMAT}\n".encode())
+    for name in SOURCES:
+        if name in ENTITY_SOURCES or name in sources:
+            digest.update(f"{name} {PACKAGES[name].version()}\n".encode())
+    code = sorted((here / "vocab").glob("*.py")) + [here / rel for rel in _CODE_FILES]
+    for path in code:
+        digest.update(path.name.encode() + b"\n" + path.read_bytes())
+    digest.update(",".join(sources).encode())
+    return digest.hexdigest()[:20]
+
+
+def _cache_paths(sources: Sequence[str], directory: Path) -> tuple[Path, Path]:
+    stem = f"{'-'.join(sources)}.{cache_key(sources)}"
+    return directory / f"{stem}.nt.gz", directory / f"{stem}.json"
+
+
+def build_vocabulary(sources: Sequence[str] = SOURCES, *, directory: Path | None = None,
+                     progress: Progress | None = None, force: bool = False,
+                     sink: Callable[[list[ox.Quad]], None] | None = None) -> VocabReport:
+    """The build for ``sources``: from the cache when it is there, else built and cached.
+
+    ``sink`` receives the quads, a chunk at a time (``KnowledgeBase.add_quads``),
+    as they are built or read back from the cache.
+    """
+    sources = parse_sources(sources)
+    directory = directory or cache_dir()
+    data_path, report_path = _cache_paths(sources, directory)
+    if not force and data_path.is_file() and report_path.is_file():
+        try:
+            report = VocabReport.from_dict(json.loads(report_path.read_text("utf-8")))
+        except (OSError, ValueError, TypeError, KeyError):
+            report = None  # an unreadable report: build again
+        if report is not None:
+            report.cache_file, report.from_cache = str(data_path), True
+            if sink is None:
+                return report
+            if progress:
+                progress("load")
+            try:
+                with gzip.open(data_path, "rb") as f, _no_gc():
+                    for chunk in _chunks(ox.parse(f, ox.RdfFormat.N_TRIPLES), CHUNK):
+                        sink(chunk)
+                return report
+            except (OSError, EOFError, SyntaxError):
+                # a damaged cache file: build again (what it had stored is stored again,
+                # which adds nothing)
+                data_path.unlink(missing_ok=True)
+    started = time.perf_counter()
+    with _no_gc():
+        return _build(sources, directory, data_path, report_path, started, progress, sink)
+
+
+def _build(sources: tuple[str, ...], directory: Path, data_path: Path, report_path: Path,
+           started: float, progress: Progress | None,
+           sink: Callable[[list[ox.Quad]], None] | None) -> VocabReport:
+    vocab = read_vocabulary(sources, progress)
+    summaries = {name: SourceSummary(name, vocab.versions[name]) for name in sources}
+    for name in sources:
+        result = vocab.results[name]
+        summaries[name].records = len(result.records)
+        summaries[name].details.update({k: int(v) for k, v in result.counts.items()})
+        summaries[name].unmapped = len(result.unmapped)
+        summaries[name].unmapped_names = list(result.unmapped)
+    if progress:
+        progress("write")
+    directory.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=directory, prefix=".build-", suffix=".nt.gz")
+    triples = 0
+    try:
+        with os.fdopen(fd, "wb") as raw, gzip.GzipFile(fileobj=raw, mode="wb", compresslevel=1,
+                                                       mtime=0) as out:
+            for chunk in _chunks(vocabulary_quads(vocab, sources, summaries), CHUNK):
+                ox.serialize(chunk, out, ox.RdfFormat.N_TRIPLES)
+                triples += len(chunk)
+                if sink is not None:
+                    sink(chunk)
+        for old in directory.glob(f"{'-'.join(sources)}.*"):
+            old.unlink(missing_ok=True)  # earlier builds of the same selection
+        os.replace(tmp, data_path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+    report = VocabReport(
+        sources=sources, summaries=summaries, merges=dict(sorted(vocab.merged.rules.items())),
+        entities=len(vocab.merged.entities), triples=triples,
+        build_seconds=round(time.perf_counter() - started, 1), cache_file=str(data_path))
+    report_path.write_text(json.dumps(report.to_dict(), indent=2, ensure_ascii=False), "utf-8")
+    return report
+
+
+@contextlib.contextmanager
+def _no_gc() -> Iterator[None]:
+    """Millions of short-lived term objects, none in a cycle: the cyclic collector
+    would only rescan them (a third of the load time)."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _chunks(items: Iterable[Any], size: int) -> Iterator[list[Any]]:
+    chunk: list[Any] = []
+    for item in items:
+        chunk.append(item)
+        if len(chunk) == size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+def import_vocabulary(kb: KnowledgeBase, sources: str | Sequence[str] | None = None, *,
+                      progress: bool | None = None, force: bool = False,
+                      directory: Path | None = None) -> VocabReport:
+    """Bring the selected sources into ``kb`` (initializing its ontology if needed).
+
+    ``progress``: a tqdm bar on stderr (None: only on a terminal). ``force``:
+    rebuild even when a cached build exists. Importing again adds nothing.
+    """
+    from tqdm import tqdm
+
+    selected = parse_sources(sources)
+    started = time.perf_counter()
+    kb.initialize()
+    before = len(kb)
+    bar = tqdm(desc="vocab", unit=" triples", unit_scale=True, leave=False,
+               disable=None if progress is None else not progress)
+
+    def store(chunk: list[ox.Quad]) -> None:
+        kb.add_quads(chunk)
+        bar.update(len(chunk))
+
+    try:
+        report = build_vocabulary(selected, directory=directory, force=force, sink=store,
+                                  progress=lambda stage: bar.set_description(f"vocab: {stage}"))
+    finally:
+        bar.close()
+    report.quads_added = len(kb) - before
+    report.import_seconds = round(time.perf_counter() - started, 1)
+    return report

@@ -1,0 +1,86 @@
+"""What every source reader produces: records (one thing as one source knows it) and
+curated facts between records. The merge step turns records into entities."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections import Counter
+from dataclasses import dataclass, field
+
+from ..model import Evidence
+
+#: Kinds of record; records of different kinds are never merged, because their
+#: classes are disjoint in the ontology (Drug, Gene, Condition).
+DRUG, CONDITION, GENE = "drug", "condition", "gene"
+
+
+@dataclass(frozen=True)
+class Record:
+    """One entry of one source.
+
+    ``key`` is unique across sources (``"drugs:metformin"``, ``"HP:0001658"``,
+    ``"OMIM:219700"``); ``origin`` names the record's own vocabulary (``drugs``,
+    ``mesh``, ``hpo``, ``omim``, ``orpha``, ``decipher``, ``gene``): an entity
+    holds at most one record of each origin, except where a rule says otherwise.
+    ``mesh_claims`` are MeSH ids the source attaches, with the record's MeSH tree
+    numbers; the merge step decides which ids are really the record's own.
+    """
+
+    key: str
+    origin: str
+    kind: str
+    classes: tuple[str, ...]
+    label: str
+    synonyms: tuple[str, ...] = ()
+    identifiers: tuple[tuple[str, str], ...] = ()
+    broader: tuple[str, ...] = ()
+    mesh_claims: tuple[str, ...] = ()
+    mesh_trees: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class CuratedFact:
+    """``subject prop object`` between two record keys, with the source's evidence."""
+
+    subject: str
+    prop: str
+    object: str
+    evidence: Evidence
+
+
+@dataclass
+class SourceResult:
+    """What one source reader found, and counts worth reporting."""
+
+    source: str
+    records: list[Record] = field(default_factory=list)
+    facts: list[CuratedFact] = field(default_factory=list)
+    #: record key → extra labels in another language, e.g. {"fr": [...]}
+    foreign_labels: dict[str, dict[str, list[str]]] = field(default_factory=dict)
+    #: source documents to record: (content, title, identifier); IRI = hash of content
+    documents: list[tuple[str, str, str]] = field(default_factory=list)
+    counts: Counter[str] = field(default_factory=Counter)
+    unmapped: list[str] = field(default_factory=list)
+
+
+_NON_ALNUM = re.compile(r"[^a-z0-9]+")
+#: Letters that NFKD does not reduce to ASCII but that carry meaning in drug and
+#: disease names (α- and β-mannose are different substances).
+_SPELLED_OUT = str.maketrans({
+    "œ": "oe", "Œ": "Oe", "æ": "ae", "Æ": "Ae", "ß": "ss", "’": "'",
+    "α": "alpha", "β": "beta", "γ": "gamma", "δ": "delta", "ε": "epsilon", "κ": "kappa",
+    "λ": "lambda", "μ": "mu", "ω": "omega",
+})
+
+
+def fold(text: str) -> str:
+    """Accents off, ligatures and Greek letters spelled out, lower case
+    (``"Œstrogènes"`` → ``"oestrogenes"``, ``"α-D-mannose"`` → ``"alpha-d-mannose"``)."""
+    text = text.translate(_SPELLED_OUT)
+    return unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().lower()
+
+
+def name_key(text: str) -> str:
+    """The form names are compared in: folded, punctuation and spacing ignored."""
+    return _NON_ALNUM.sub(" ", fold(text)).strip()
