@@ -43,6 +43,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from .. import iri as I
 from ..base import Extractor
+from ..devices import resolve_device
 from ..errors import BadInputError, NotFoundError
 from ..model import Extraction, Mention
 
@@ -258,7 +259,7 @@ class _Tagger:
 
         if settings.threads:
             torch.set_num_threads(settings.threads)
-        device = _device(torch, settings.device)
+        device = resolve_device(settings.device)
         try:
             tokenizer = AutoTokenizer.from_pretrained(source)
             model = AutoModelForTokenClassification.from_pretrained(source)
@@ -398,21 +399,6 @@ def _model_source(name: str) -> str:
     if path.is_absolute() or name.startswith((".", "~")) or not _HUB_ID.match(name):
         raise NotFoundError(f"{name}: no such NER model directory")
     return name  # a hub id: from the local cache, or downloaded where the network allows
-
-
-def _device(torch: Any, name: str) -> Any:
-    if name == "auto":
-        if torch.cuda.is_available():
-            return torch.device("cuda")
-        mps = getattr(torch.backends, "mps", None)
-        return torch.device("mps" if mps is not None and mps.is_available() else "cpu")
-    try:
-        device = torch.device(name)
-    except (RuntimeError, ValueError):
-        raise BadInputError(f"device must be auto, cpu, cuda, cuda:N or mps, not {name!r}") from None
-    if device.type == "cuda" and not torch.cuda.is_available():
-        raise BadInputError(f"device {name!r} asked for, but torch sees no CUDA GPU")
-    return device
 
 
 def _first_line(exc: BaseException) -> str:

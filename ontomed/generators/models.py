@@ -37,6 +37,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+from ..devices import resolve_device  # noqa: F401 - re-exported for callers
 from ..errors import BadInputError, OntomedError
 
 #: What ``--model`` means when it is not given.
@@ -87,22 +88,6 @@ def default_gguf() -> Path:
         if found:
             return found[0]
     raise ModelUnavailableError(f"{DEFAULT_PACKAGE} is installed but holds no .gguf file")
-
-
-def resolve_device(name: str | None) -> Any:
-    """``auto`` (CUDA when torch sees a GPU, else CPU), ``cpu``, ``cuda``, ``cuda:N``."""
-    import torch
-
-    name = (name or "auto").strip().lower()
-    if name == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    try:
-        device = torch.device(name)
-    except (RuntimeError, ValueError):
-        raise BadInputError(f"--device must be auto, cpu, cuda or cuda:N, not {name!r}") from None
-    if device.type == "cuda" and not torch.cuda.is_available():
-        raise BadInputError(f"--device {name} asked for, but torch sees no CUDA GPU")
-    return device
 
 
 def set_threads(threads: int | None) -> None:
