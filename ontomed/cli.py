@@ -308,11 +308,14 @@ def _server_default(name: str) -> Any:
               help="Query worker processes (default: 2-4, by CPU count).")
 @click.option("--cors-origins", default="*", show_default=True, metavar="ORIGINS",
               help="Comma-separated origins allowed to query from a browser page.")
+@click.option("--generate-descriptions", is_flag=True,
+              help="Entity pages also show the text generator's paragraph, checked against the "
+              "graph (loads the model in each query worker; see ontomed generate --help).")
 @click.option("--allow-service", "services", multiple=True, metavar="IRI",
               help="A SPARQL endpoint that queries may call with SERVICE (repeatable).")
 def serve(kb_path: str, host: str, port: int, update_token: str | None, timeout: float,
           max_rows: int, max_body: int, workers: int | None, cors_origins: str,
-          services: tuple[str, ...]) -> None:
+          generate_descriptions: bool, services: tuple[str, ...]) -> None:
     """Serve the knowledge base: SPARQL endpoint, Graph Store, query page.
 
     Runs under waitress with an access log on stderr; Ctrl-C or SIGTERM
@@ -333,6 +336,7 @@ def serve(kb_path: str, host: str, port: int, update_token: str | None, timeout:
     settings: dict[str, Any] = {
         "host": host, "port": port, "update_token": update_token or None, "timeout": timeout,
         "max_rows": max_rows, "max_body": max_body, "service_allowlist": services,
+        "generate_descriptions": generate_descriptions,
         "cors_origins": tuple(o.strip() for o in cors_origins.split(",") if o.strip()) or ("*",),
     }
     if workers is not None:

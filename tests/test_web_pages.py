@@ -84,3 +84,16 @@ def test_values_from_the_data_are_escaped_and_only_web_addresses_are_links(serve
     page = http("GET", server.url + "entity/aspirin", headers={"Accept": "text/html"}).text
     assert "javascript:alert(1)" in page and 'href="javascript:' not in page
     assert "<script>alert(2)" not in page and "&lt;script&gt;alert(2)" in page
+
+
+def test_entity_pages_show_a_checked_generated_paragraph_when_enabled(tmp_path_factory, monkeypatch):
+    from . import tiny_lm
+
+    monkeypatch.setenv("ONTOMED_GENERATOR_MODEL", str(tiny_lm.model_dir(tmp_path_factory.getbasetemp())))
+    kb = build_example_kb(tmp_path_factory.mktemp("web-generate") / "kb")
+    with live_server(kb, "--generate-descriptions") as s:
+        page = http("GET", s.url + "entity/metformin", headers={"Accept": "text/html"}).text
+    assert 'class="generated"' in page
+    # an untrained model's sentences are not supported, so the template sentences stand in
+    assert "generated sentences supported by the graph" in page
+    assert "Metformin treats type 2 diabetes mellitus." in page

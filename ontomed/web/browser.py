@@ -77,7 +77,7 @@ def entity(name: str) -> Response | str:
         outcome = st.engine.run("entity_rdf", iri=iri, fmt=graph.file_extension,
                                 max_rows=st.config.max_rows)
         return outcome_response(outcome)
-    page = st.engine.run("entity", iri=iri)
+    page = st.engine.run("entity", iri=iri, generate=st.config.generate_descriptions)
     return render_template("entity.html", label=st.label, page_path=entity_path, web_link=web_link,
                            **page)
 

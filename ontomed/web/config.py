@@ -42,6 +42,9 @@ class ServerConfig:
     update_token: str | None = None
     #: Origins allowed by CORS for GET and POST; ``("*",)`` allows any.
     cors_origins: tuple[str, ...] = ("*",)
+    #: Entity pages also show a paragraph from the text generator (DESIGN §7), every
+    #: sentence checked against the graph; off by default (a model per worker).
+    generate_descriptions: bool = False
     #: ``SERVICE`` endpoints a query may call; every other ``SERVICE`` is refused.
     service_allowlist: tuple[str, ...] = ()
     #: Query the union of all graphs when a query names no dataset.

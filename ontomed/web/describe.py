@@ -2,9 +2,10 @@
 
 The page gets plain values (it is rendered in the web process, the data is read
 in a worker): the entity as :meth:`Entity.to_dict` gives it, its facts grouped
-by property with each property's English and Chinese label, and one sentence
-per fact from the property's ``om:template`` annotation (DESIGN §2, §7). The
-templates are the ontology's; this module only fills in the labels.
+by property with each property's English and Chinese label, the templated
+description in both languages (ontomed.verbalize, DESIGN §7) and, when the
+server is started with --generate-descriptions, the generator's checked
+paragraph (ontomed.generation.describe_cached).
 """
 
 from __future__ import annotations
@@ -28,11 +29,11 @@ SELECT ?p ?kind ?lang ?text WHERE {
 }"""
 
 
-def entity_page(kb: KnowledgeBase, *, iri: str) -> dict[str, Any]:
+def entity_page(kb: KnowledgeBase, *, iri: str, generate: bool = False) -> dict[str, Any]:
+    from ..generation import describe_cached
+
     entity = kb.entity(iri)
     props = _properties(kb)
-    related = {f.object for f in entity.facts} | {f.subject for f in entity.incoming} | {entity.iri}
-    labels = _labels(kb, related)
     data = entity.to_dict()
     del data["facts"], data["incoming"]  # shown grouped, below
     return {
@@ -42,8 +43,11 @@ def entity_page(kb: KnowledgeBase, *, iri: str) -> dict[str, Any]:
                         for scheme, value in entity.identifiers],
         "outgoing": _grouped(entity.facts, props, "object"),
         "incoming": _grouped(entity.incoming, props, "subject"),
-        "sentences": {lang: [s for s in (_sentence(f, props, labels, lang) for f in entity.facts) if s]
-                      for lang in LANGUAGES},
+        "descriptions": {lang: describe_cached(kb, entity.iri, mode="template", lang=lang)["text"]
+                         for lang in LANGUAGES},
+        # the worker is long-lived, so describe_cached's cache keeps a checked paragraph
+        # until the entity's facts change
+        "generated": describe_cached(kb, entity.iri, mode="generate", lang="en") if generate else None,
     }
 
 
@@ -53,18 +57,6 @@ def _properties(kb: KnowledgeBase) -> dict[str, dict[str, dict[str, str]]]:
     for row in kb.query(_PROPERTIES):  # type: ignore[union-attr]
         entry = out.setdefault(row["p"].value, {"label": {}, "template": {}})
         entry[row["kind"].value].setdefault(row["lang"].value, row["text"].value)
-    return out
-
-
-def _labels(kb: KnowledgeBase, iris: Iterable[str]) -> dict[str, dict[str, str]]:
-    """IRI → {lang: label}, for the languages a page shows."""
-    values = " ".join(str(ox.NamedNode(i)) for i in sorted(iris))
-    out: dict[str, dict[str, str]] = {}
-    if not values:
-        return out
-    for row in kb.query(f"SELECT ?e ?l WHERE {{ VALUES ?e {{ {values} }} ?e rdfs:label ?l }}"):  # type: ignore[union-attr]
-        label = row["l"]
-        out.setdefault(row["e"].value, {}).setdefault(label.language or "", label.value)
     return out
 
 
@@ -82,20 +74,6 @@ def _grouped(facts: Iterable[Fact], props: dict[str, Any], other: str) -> list[d
             "iri": target, "label": data[f"{other}_label"] or I.shorten(target),
             "page": entity_path(target), "evidence": data["evidence"]})
     return sorted(groups.values(), key=lambda g: g["label"])
-
-
-def _sentence(fact: Fact, props: dict[str, Any], labels: dict[str, dict[str, str]],
-              lang: str) -> str | None:
-    template = props.get(fact.predicate, {}).get("template", {}).get(lang)
-    if not template:
-        return None
-
-    def name(iri: str) -> str:
-        known = labels.get(iri, {})
-        return known.get(lang) or known.get("en") or known.get("") or I.shorten(iri)
-
-    sentence = template.replace("{subject}", name(fact.subject)).replace("{object}", name(fact.object))
-    return sentence[:1].upper() + sentence[1:]
 
 
 def entity_path(iri: str) -> str | None:
