@@ -2,9 +2,9 @@
 
 :meth:`KnowledgeBase.resolve` answers exact names. When a name is unknown, a
 person wants to see what they probably meant ("metfromin" → metformin), so
-the labels and synonyms of the knowledge base's entities are searched with
-rapidfuzz (C++, a few hundred thousand names in well under a second); when a
-name is ambiguous, the candidates are listed with their labels and IRIs.
+the knowledge base's name index (:mod:`ontomed.search`: prefix, then fuzzy
+matches with rapidfuzz) is consulted; when a name is ambiguous, the candidates
+are listed with their labels and IRIs.
 """
 
 from __future__ import annotations
@@ -17,16 +17,6 @@ from .errors import AmbiguousError, NotFoundError
 if TYPE_CHECKING:
     from .kb import KnowledgeBase
 
-_NAMES_QUERY = """
-SELECT ?e ?l WHERE {
-  VALUES ?t { om:Drug om:Disease om:Symptom om:Gene om:Condition }
-  ?e a ?t .
-  { ?e rdfs:label ?l } UNION { ?e skos:altLabel ?l }
-}"""
-#: Similarity (0-100) below which a name is not offered as a match.
-MIN_SCORE = 60.0
-
-
 class UnknownEntityError(NotFoundError):
     """No entity has this name; ``candidates`` are the closest names' IRIs."""
 
@@ -36,26 +26,14 @@ class UnknownEntityError(NotFoundError):
 
 
 def closest_entities(kb: KnowledgeBase, name: str, *, limit: int = 5) -> list[tuple[str, str, float]]:
-    """(IRI, the name that matched, score) of the entities whose names are closest to ``name``."""
-    from rapidfuzz import fuzz, process, utils
+    """(IRI, the name that matched, score) of the entities whose names are closest to ``name``:
+    the same name index as ``ontomed search`` (prefix, then fuzzy matches), cached beside the
+    knowledge base, so a miss costs milliseconds, not a scan of every label."""
+    from .search import name_index
 
-    names: list[str] = []
-    owners: list[str] = []
-    for row in kb.query(_NAMES_QUERY):  # type: ignore[union-attr]
-        names.append(row["l"].value)  # type: ignore[index]
-        owners.append(row["e"].value)  # type: ignore[index]
-    found: dict[str, tuple[str, float]] = {}
-    # Two C scorers: edit similarity for misspellings ("metfromin"), word-set overlap,
-    # slightly discounted, for partial names ("diabetes"). WRatio alone ranks short
-    # names that share a few letters ("MI") too high.
-    for scorer, weight in ((fuzz.ratio, 1.0), (fuzz.token_set_ratio, 0.9)):
-        for match, score, index in process.extract(name, names, scorer=scorer, processor=utils.default_process,
-                                                   limit=limit * 4, score_cutoff=MIN_SCORE / weight):
-            iri, score = owners[index], score * weight
-            if iri not in found or score > found[iri][1]:
-                found[iri] = (match, score)
-    ranked = sorted(found.items(), key=lambda item: (-item[1][1], item[1][0].lower()))
-    return [(iri, match, score) for iri, (match, score) in ranked[:limit]]
+    index = name_index(kb)
+    return [(index.entities[entity], matched, score)
+            for entity, matched, _kind, score in index.find(name, limit=limit)]
 
 
 def _label(kb: KnowledgeBase, iri: str) -> str:

@@ -12,6 +12,15 @@ REPO = Path(__file__).resolve().parents[1]
 EXAMPLE_TTL = REPO / "ontologies" / "examples" / "ontomed-example.ttl"
 
 
+def make_example_kb(path: Path | None = None) -> KnowledgeBase:
+    """A knowledge base (in memory, or on disk at ``path``) holding the ontology and the
+    example data: 35 entities with labels in two languages and facts with evidence."""
+    k = KnowledgeBase(path)
+    k.initialize()
+    k.load(EXAMPLE_TTL)
+    return k
+
+
 @pytest.fixture
 def kb() -> KnowledgeBase:
     """An in-memory knowledge base holding the ontomed ontology."""

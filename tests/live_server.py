@@ -21,18 +21,14 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ontomed import KnowledgeBase
-
-from .conftest import EXAMPLE_TTL
+from .conftest import make_example_kb
 
 TOKEN = "test-update-token-0123"
 
 
 def build_example_kb(path: Path) -> Path:
     """An on-disk knowledge base: the ontology plus the example data."""
-    with KnowledgeBase(path) as kb:
-        kb.initialize()
-        kb.load(EXAMPLE_TTL)
+    make_example_kb(path).close()
     return path
 
 

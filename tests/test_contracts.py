@@ -14,9 +14,14 @@ import pytest
 
 from ontomed import KnowledgeBase, plugins
 from ontomed.model import Mention
-from ontomed.testing import check_extractor, check_linker, check_reader, check_text_generator
+from ontomed.testing import (
+    check_extractor,
+    check_linker,
+    check_reader,
+    check_text_generator,
+)
 
-from .conftest import EXAMPLE_TTL, REPO
+from .conftest import REPO, make_example_kb
 
 CORPUS = REPO / "data" / "corpus"
 
@@ -39,9 +44,7 @@ plugins.reset()
 @pytest.fixture(scope="module")
 def example_kb() -> KnowledgeBase:
     """The ontology and the example data: a vocabulary for extractors and linkers to use."""
-    kb = KnowledgeBase()
-    kb.initialize()
-    kb.load(EXAMPLE_TTL)
+    kb = make_example_kb()
     return kb
 
 

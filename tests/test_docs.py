@@ -21,7 +21,12 @@ import pytest
 
 from ontomed import hookspecs, iri
 from ontomed.model import Mention
-from ontomed.testing import check_extractor, check_linker, check_reader, check_text_generator
+from ontomed.testing import (
+    check_extractor,
+    check_linker,
+    check_reader,
+    check_text_generator,
+)
 
 from .conftest import REPO
 

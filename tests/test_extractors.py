@@ -5,18 +5,20 @@ from __future__ import annotations
 import pytest
 
 from ontomed import KnowledgeBase
-from ontomed.extractors.dictionary import DictionaryExtractor, Vocabulary, vocabulary_for
+from ontomed.extractors.dictionary import (
+    DictionaryExtractor,
+    Vocabulary,
+    vocabulary_for,
+)
 from ontomed.iri import ENTITY, OM
 from ontomed.text import sentences
 
-from .conftest import EXAMPLE_TTL
+from .conftest import make_example_kb
 
 
 @pytest.fixture(scope="module")
 def extractor() -> DictionaryExtractor:
-    kb = KnowledgeBase()
-    kb.initialize()
-    kb.load(EXAMPLE_TTL)
+    kb = make_example_kb()
     x = DictionaryExtractor()
     x.setup(kb)
     return x
@@ -85,9 +87,7 @@ def test_the_compiled_vocabulary_is_cached_beside_an_on_disk_knowledge_base(tmp_
 
     from ontomed.extractors import dictionary
 
-    kb = KnowledgeBase(tmp_path / "kb")
-    kb.initialize()
-    kb.load(EXAMPLE_TTL)
+    kb = make_example_kb(tmp_path / "kb")
     vocab = vocabulary_for(kb)
     cache = tmp_path / "kb" / "cache" / f"vocabulary-v{dictionary.CACHE_VERSION}.pickle"
     assert cache.is_file() and vocab.size > 100
@@ -109,9 +109,7 @@ def test_the_compiled_vocabulary_is_cached_beside_an_on_disk_knowledge_base(tmp_
 def test_a_corrupt_cache_is_rebuilt(tmp_path):
     from ontomed.extractors import dictionary
 
-    kb = KnowledgeBase(tmp_path / "kb")
-    kb.initialize()
-    kb.load(EXAMPLE_TTL)
+    kb = make_example_kb(tmp_path / "kb")
     (tmp_path / "kb" / "cache").mkdir()
     (tmp_path / "kb" / "cache" / f"vocabulary-v{dictionary.CACHE_VERSION}.pickle").write_bytes(b"garbage")
     dictionary._memory_cache.clear()

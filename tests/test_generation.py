@@ -20,7 +20,7 @@ from ontomed import KnowledgeBase
 from ontomed import iri as I
 from ontomed.cli import cli
 
-from .conftest import EXAMPLE_TTL
+from .conftest import make_example_kb
 
 torch = pytest.importorskip("torch", reason="the ml extra (torch) is not installed")
 pytest.importorskip("transformers", reason="the ml extra (transformers) is not installed")
@@ -41,9 +41,7 @@ def one_thread():
 @pytest.fixture(scope="module")
 def kb_dir(tmp_path_factory: pytest.TempPathFactory) -> str:
     path = tmp_path_factory.mktemp("generation") / "kb"
-    with KnowledgeBase(path) as kb:
-        kb.initialize()
-        kb.load(EXAMPLE_TTL)
+    make_example_kb(path).close()
     return str(path)
 
 

@@ -16,7 +16,7 @@ from ontomed.hookspecs import hookimpl
 from ontomed.model import Extraction, Mention
 from ontomed.pipeline import build, extract
 
-from .conftest import EXAMPLE_TTL
+from .conftest import EXAMPLE_TTL, make_example_kb
 
 CORPUS = {
     "a.txt": "Aspirin and bleeding\nAspirin increases the risk of bleeding. "
@@ -27,9 +27,7 @@ CORPUS = {
 
 @pytest.fixture
 def kb(tmp_path: Path) -> KnowledgeBase:
-    k = KnowledgeBase(tmp_path / "kb")
-    k.initialize()
-    k.load(EXAMPLE_TTL)
+    k = make_example_kb(tmp_path / "kb")
     yield k
     k.close()
 

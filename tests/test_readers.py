@@ -11,7 +11,12 @@ import pytest
 from ontomed.errors import BadInputError, NotFoundError
 from ontomed.model import Document, SkippedDocument
 from ontomed.pipeline import read_documents
-from ontomed.readers import ClinicalTrialsReader, JsonLinesReader, PubMedReader, TextReader
+from ontomed.readers import (
+    ClinicalTrialsReader,
+    JsonLinesReader,
+    PubMedReader,
+    TextReader,
+)
 
 PUBMED = """<?xml version="1.0" encoding="UTF-8"?>
 <!DOCTYPE PubmedArticleSet PUBLIC "-//NLM//DTD PubMedArticle, 1st January 2024//EN" "https://dtd.nlm.nih.gov/ncbi/pubmed/out/pubmed_240101.dtd">

@@ -16,14 +16,14 @@ from pathlib import Path
 
 import pytest
 
-from ontomed import KnowledgeBase, plugins
+from ontomed import plugins
 from ontomed.errors import BadInputError, NotFoundError
 from ontomed.extractors.transformer import TransformerExtractor, parse_label
 from ontomed.iri import ENTITY, OM
 from ontomed.testing import DEFAULT_SAMPLES, check_extractor
 
 from . import tiny_ner
-from .conftest import EXAMPLE_TTL
+from .conftest import make_example_kb
 
 pytest.importorskip("torch", reason="the ml extra (torch) is not installed")
 pytest.importorskip("transformers", reason="the ml extra (transformers) is not installed")
@@ -119,9 +119,7 @@ def test_the_pipeline_links_its_mentions_and_reads_relations_between_them(model_
     from ontomed.pipeline import extract
 
     monkeypatch.setenv("ONTOMED_NER_MODEL", str(model_path))
-    kb = KnowledgeBase()
-    kb.initialize()
-    kb.load(EXAMPLE_TTL)
+    kb = make_example_kb()
     [e] = extract("Imatinib treats chronic myeloid leukemia.", kb=kb, extractors=["transformer"])
     assert e.extractor == "transformer"
     assert [m.iri for m in e.mentions] == [ENTITY + "imatinib", ENTITY + "chronic_myelogenous_leukemia"]

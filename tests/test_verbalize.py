@@ -19,25 +19,21 @@ from ontomed.lookup import resolve_entity
 from ontomed.model import Fact
 from ontomed.verbalize import Verbalizer, describe, join_list, verbalize
 
-from .conftest import EXAMPLE_TTL
+from .conftest import make_example_kb
 
 E = I.ENTITY
 
 
 @pytest.fixture(scope="module")
 def example() -> KnowledgeBase:
-    kb = KnowledgeBase()
-    kb.initialize()
-    kb.load(EXAMPLE_TTL)
+    kb = make_example_kb()
     return kb
 
 
 @pytest.fixture
 def fresh() -> KnowledgeBase:
     """The example data in a knowledge base a test may change."""
-    kb = KnowledgeBase()
-    kb.initialize()
-    kb.load(EXAMPLE_TTL)
+    kb = make_example_kb()
     return kb
 
 
@@ -240,9 +236,7 @@ def test_an_ambiguous_name_lists_the_entities_it_could_mean(fresh: KnowledgeBase
 @pytest.fixture(scope="module")
 def kb_dir(tmp_path_factory: pytest.TempPathFactory) -> str:
     path = tmp_path_factory.mktemp("describe") / "kb"
-    with KnowledgeBase(path) as kb:
-        kb.initialize()
-        kb.load(EXAMPLE_TTL)
+    with make_example_kb(path) as kb:
         kb.add_entity("drug_a", "Drug", "drug a", synonyms=["XR-1"])
         kb.add_entity("drug_b", "Drug", "drug b", synonyms=["XR-1"])
     return str(path)

@@ -15,6 +15,8 @@ from ontomed.generators.transformer import SYSTEM, user_message
 from ontomed.kb import KnowledgeBase
 from ontomed.verbalize import Verbalizer
 
+from .conftest import make_example_kb
+
 CHAT_TEMPLATE = (
     "{% for m in messages %}<|{{ m['role'] }}|>\n{{ m['content'] }}<|end|>\n{% endfor %}"
     "{% if add_generation_prompt %}<|assistant|>\n{% endif %}"
@@ -72,11 +74,7 @@ def model_dir(base: Path) -> Path:
     path = base / "tiny-lm"
     if path not in _built:
         if not (path / "config.json").is_file():
-            from .conftest import EXAMPLE_TTL
-
-            kb = KnowledgeBase()
-            kb.initialize()
-            kb.load(EXAMPLE_TTL)
+            kb = make_example_kb()
             build(path, kb)
         _built[path] = path
     return _built[path]

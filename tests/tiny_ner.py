@@ -76,8 +76,19 @@ def training_examples(length: Callable[[str], int]) -> list[tuple[str, list[tupl
 def build(path: Path, *, max_steps: int = 600, seed: int = 0) -> Path:
     """Train the model and save it (tokenizer included) to ``path``; returns ``path``."""
     import torch
-    from tokenizers import Tokenizer, decoders, models, normalizers, pre_tokenizers, processors
-    from transformers import BertConfig, BertForTokenClassification, PreTrainedTokenizerFast
+    from tokenizers import (
+        Tokenizer,
+        decoders,
+        models,
+        normalizers,
+        pre_tokenizers,
+        processors,
+    )
+    from transformers import (
+        BertConfig,
+        BertForTokenClassification,
+        PreTrainedTokenizerFast,
+    )
 
     torch.set_num_threads(1)
     torch.manual_seed(seed)
