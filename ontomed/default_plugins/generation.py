@@ -278,7 +278,7 @@ def knowledge_base_for(app: flask.Flask, entity: str) -> Iterator[KnowledgeBase]
     outcome = engine.run("query", text=neighbourhood_query(entity), results_format=None,
                          graph_format="nt", max_rows=0)
     snapshot = KnowledgeBase()
-    snapshot.load_data(outcome.body, "nt")
+    snapshot.load_data(outcome.read(), "nt")
     try:
         yield snapshot
     finally:

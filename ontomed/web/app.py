@@ -13,6 +13,8 @@ from .config import ServerConfig
 from .context import MESSAGE_HEADER, TRUNCATED_HEADER, WebState
 from .engine import open_engine
 from .errors import register_error_handlers
+from .fast import FastQueries
+from .limits import BodyLimit
 
 BLUEPRINTS = (sparql.bp, graph_store.bp, meta.bp, browser.bp)
 
@@ -42,7 +44,8 @@ def create_app(kb: KnowledgeBase | str | os.PathLike[str],
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
     label = ":memory:" if isinstance(kb, KnowledgeBase) and kb.in_memory else str(
         kb.path if isinstance(kb, KnowledgeBase) else kb)
-    app.extensions["ontomed"] = WebState(config, open_engine(kb, config), label)
+    app.extensions["ontomed"] = st = WebState(config, open_engine(kb, config), label)
+    app.wsgi_app = FastQueries(BodyLimit(app.wsgi_app, config.max_body), st)  # type: ignore[method-assign]
     CORS(app, origins=list(config.cors_origins), methods=["GET", "POST", "HEAD", "OPTIONS"],
          allow_headers=["Content-Type", "Accept", "Authorization"],
          expose_headers=[TRUNCATED_HEADER, MESSAGE_HEADER], max_age=3600)

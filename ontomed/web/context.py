@@ -61,10 +61,14 @@ def authorize_write() -> None:
 def outcome_response(outcome: Outcome) -> Response:
     response = Response(outcome.body, content_type=outcome.media_type)
     response.vary.add("Accept")
-    if outcome.truncated:
-        limit = state().config.max_rows
-        response.headers[TRUNCATED_HEADER] = f"max-rows={limit}"
-        response.headers[MESSAGE_HEADER] = (
-            f"result cut at {limit} rows (the server's --max-rows); "
-            "use LIMIT and OFFSET to page through the rest")
+    response.headers.extend(truncation_headers(outcome, state().config.max_rows))
     return response
+
+
+def truncation_headers(outcome: Outcome, max_rows: int) -> list[tuple[str, str]]:
+    """The headers that say a result was cut at the row cap (none when it was not)."""
+    if not outcome.truncated:
+        return []
+    return [(TRUNCATED_HEADER, f"max-rows={max_rows}"),
+            (MESSAGE_HEADER, (f"result cut at {max_rows} rows (the server's --max-rows); "
+                              "use LIMIT and OFFSET to page through the rest"))]

@@ -47,13 +47,16 @@ import contextlib
 import fcntl
 import gc
 import logging
+import math
 import multiprocessing
 import os
 import queue
+import select
 import signal
 import threading
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -62,6 +65,7 @@ from ..kb import STORE_DIR, KnowledgeBase
 from . import jobs, worker
 from .config import ServerConfig
 from .errors import HTTPError
+from .jobs import Outcome
 
 log = logging.getLogger("ontomed.web")
 
@@ -93,6 +97,18 @@ def open_engine(kb: KnowledgeBase | str | os.PathLike[str], config: ServerConfig
     return ProcessEngine(Path(kb), config)
 
 
+def check_servable(kb_path: str | os.PathLike[str]) -> None:
+    """Raise the error :class:`ProcessEngine` would, without starting it: no knowledge
+    base there, or another process holds it. (``ontomed serve`` asks before it forks.)"""
+    store_dir = Path(kb_path) / STORE_DIR
+    if not store_dir.is_dir():
+        raise NotFoundError(f"no knowledge base at {kb_path} "
+                            f"(create one with: ontomed init --kb {kb_path})")
+    lock = _StoreLock(store_dir, Path(kb_path))
+    lock.acquire()
+    lock.release()
+
+
 def _timed_out(config: ServerConfig, job: str, note: str = "") -> HTTPError:
     what = "query" if job == "query" else "update" if job in jobs.WRITE_JOBS else "request"
     return HTTPError(503, f"the {what} ran longer than {config.timeout:g} s and was stopped "
@@ -100,6 +116,11 @@ def _timed_out(config: ServerConfig, job: str, note: str = "") -> HTTPError:
 
 
 # -- in memory ---------------------------------------------------------------
+
+def _written(result: Any) -> Any:
+    """A job's answer with its body serialized (in this thread, under the deadline)."""
+    return result.written() if isinstance(result, Outcome) else result
+
 
 class InlineEngine:
     """Jobs in threads of this process, for an in-memory knowledge base."""
@@ -118,9 +139,9 @@ class InlineEngine:
 
     def _call(self, job: str, params: dict[str, Any]) -> Any:
         if job not in jobs.WRITE_JOBS:
-            return jobs.run(self.kb, job, params)
+            return _written(jobs.run(self.kb, job, params))
         with self._write_lock:
-            result = jobs.run(self.kb, job, params)
+            result = _written(jobs.run(self.kb, job, params))
             self.generation += 1
             return result
 
@@ -132,6 +153,53 @@ class InlineEngine:
 
 
 # -- on disk: worker processes ---------------------------------------------------
+
+class _Stream:
+    """The body of a streamed answer: the chunks a worker sends, as a WSGI iterable.
+
+    The worker stays out of the pool until the stream ends; a stream closed
+    before its end (the client went away) gets its worker killed and replaced,
+    since it is still writing. A stream past the deadline, or whose worker died
+    or failed half-way, raises :class:`StreamBroken`: the status line has been
+    sent, so the server can only cut the connection (the client sees an
+    incomplete response, not a short one that looks whole).
+    """
+
+    def __init__(self, engine: ProcessEngine, w: _Worker, job: str, deadline: float) -> None:
+        self.engine, self.worker, self.job, self.deadline = engine, w, job, deadline
+        self._held, self._ended = True, False
+
+    def __iter__(self) -> Iterator[bytes]:
+        while self._held:
+            try:
+                chunk = self.worker.next_chunk(self.deadline)
+            except _Lost as lost:
+                self._release()
+                message = str(self.engine._lost_error(self.job, lost))
+                log.warning("streamed answer cut: %s", message)
+                raise StreamBroken(message) from None
+            except _Aborted as aborted:
+                self._ended = True  # the worker finished its side and is ready again
+                self._release()
+                log.warning("streamed answer cut: %s", aborted)
+                raise StreamBroken(str(aborted)) from None
+            if chunk is None:
+                self._ended = True
+                self._release()
+                return
+            yield chunk
+
+    def close(self) -> None:
+        self._release()
+
+    def _release(self) -> None:
+        if self._held:
+            self._held = False
+            self.engine._done(self.worker, healthy=self._ended)
+
+    def __del__(self) -> None:  # a body never handed to a server still frees its worker
+        self._release()
+
 
 class _StoreLock:
     """The store's RocksDB ``LOCK`` file, held with the fcntl lock RocksDB itself takes.
@@ -180,6 +248,21 @@ class _Lost(Exception):
         self.timed_out, self.detail = timed_out, detail
 
 
+class _Aborted(Exception):
+    """The worker stopped a streamed answer half-way (evaluation failed)."""
+
+
+class StreamBroken(Exception):
+    """A streamed answer could not be finished: the connection must be cut, not ended."""
+
+
+@dataclass(frozen=True)
+class _Head:
+    """A worker's first message of a streamed answer: the outcome, without its body."""
+
+    outcome: Outcome
+
+
 class _Worker:
     """One worker process and the parent's end of its pipe."""
 
@@ -191,32 +274,52 @@ class _Worker:
         self.process.start()
         child.close()
         self.ready = False
+        self.unusable = False  # it could not open the store: replace it, never reuse it
+        self._poller = select.poll()  # one per worker: multiprocessing's poll() builds a selector each time
+        self._poller.register(self.conn.fileno(), select.POLLIN)
 
     @property
     def alive(self) -> bool:
         return self.process.is_alive()
 
     def call(self, job: str, params: dict[str, Any], deadline: float) -> Any:
+        """The job's answer, or a :class:`_Head` when the worker goes on to stream it."""
         if not self.ready:
-            self._receive(deadline)  # ("ready", pid), or the error that kept it from opening
+            try:
+                self._receive(deadline)  # ("ready", pid), or the error that kept it from opening
+            except HTTPError:
+                self.unusable = True
+                raise
             self.ready = True
         try:
             self.conn.send((job, params))
         except (OSError, ValueError) as exc:
             raise _Lost(False, self._death()) from exc
-        return self._receive(deadline)
+        message = self._receive(deadline)
+        if message[0] == "stream":
+            return _Head(message[1])
+        return message[1]
 
-    def _receive(self, deadline: float) -> Any:
+    def next_chunk(self, deadline: float) -> bytes | None:
+        """The next chunk of a streamed answer; None at its end."""
+        message = self._receive(deadline)
+        if message[0] == "chunk":
+            return message[1]
+        if message[0] == "end":
+            return None
+        raise _Aborted(message[1])
+
+    def _receive(self, deadline: float) -> tuple[Any, ...]:
         remaining = deadline - time.monotonic()
         try:
-            if remaining <= 0 or not self.conn.poll(remaining):
+            if remaining <= 0 or not self._poller.poll(math.ceil(remaining * 1000)):
                 raise _Lost(True)
             message = self.conn.recv()
         except (EOFError, OSError):
             raise _Lost(False, self._death()) from None
         if message[0] == "error":
             raise HTTPError(message[1], message[2])
-        return message[1]
+        return message
 
     def _death(self) -> str:
         self.process.join(2)
@@ -250,19 +353,17 @@ class _Gate:
         self._writing = False
         self._writers_waiting = 0
 
-    @contextlib.contextmanager
-    def reading(self, deadline: float) -> Iterator[None]:
+    def enter_reading(self, deadline: float) -> None:
         with self._cond:
             if not self._cond.wait_for(lambda: not self._writing and not self._writers_waiting,
                                        max(deadline - time.monotonic(), 0)):
                 raise HTTPError(503, "the store is being updated; try again in a moment")
             self._readers += 1
-        try:
-            yield
-        finally:
-            with self._cond:
-                self._readers -= 1
-                self._cond.notify_all()
+
+    def leave_reading(self) -> None:
+        with self._cond:
+            self._readers -= 1
+            self._cond.notify_all()
 
     @contextlib.contextmanager
     def writing(self, deadline: float) -> Iterator[None]:
@@ -322,26 +423,41 @@ class ProcessEngine:
 
     # -- reads ------------------------------------------------------------
     def run(self, job: str, **params: Any) -> Any:
+        """A job's answer. An :class:`Outcome` may come back with a streaming body: its
+        worker and its place at the gate are held until the body is read or closed."""
         deadline = time.monotonic() + self.config.timeout
         if self._unavailable or self._closed:
             raise StoreError(self._unavailable or "the server is shutting down")
         if job in jobs.WRITE_JOBS:
             return self._write(job, params, deadline)
-        with self._gate.reading(deadline):
-            try:
-                w = self._idle.get(timeout=max(deadline - time.monotonic(), 0))
-            except queue.Empty:
-                raise HTTPError(503, f"all {self.config.workers} query workers stayed busy until "
-                                "the deadline; try again") from None
-            try:
-                return w.call(job, params, deadline)
-            except _Lost as lost:
+        self._gate.enter_reading(deadline)
+        try:
+            w = self._idle.get(timeout=max(deadline - time.monotonic(), 0))
+        except queue.Empty:
+            self._gate.leave_reading()
+            raise HTTPError(503, f"all {self.config.workers} query workers stayed busy until "
+                            "the deadline; try again") from None
+        try:
+            result = w.call(job, params, deadline)
+        except _Lost as lost:
+            self._done(w, healthy=False)
+            raise self._lost_error(job, lost) from None
+        except BaseException:
+            self._done(w, healthy=not w.unusable and w.alive)
+            raise
+        if isinstance(result, _Head):
+            return replace(result.outcome, body=_Stream(self, w, job, deadline))
+        self._done(w)
+        return result
+
+    def _done(self, w: _Worker, *, healthy: bool = True) -> None:
+        """Give a reader back to the pool (a fresh one if it is dead or mid-answer) and leave the gate."""
+        try:
+            if not healthy:  # timed out, died, could not open the store, or abandoned mid-answer
                 w = self._replace(w)
-                raise self._lost_error(job, lost) from None
-            finally:
-                if not w.alive:  # it could not open the store, or died between jobs
-                    w = self._replace(w)
-                self._idle.put(w)
+            self._idle.put(w)
+        finally:
+            self._gate.leave_reading()
 
     def _replace(self, w: _Worker) -> _Worker:
         self._end(w, kill=True)

@@ -6,6 +6,12 @@ worker process runs them against its own read-only handle (DESIGN §8), the
 in-memory engine runs them in a thread. Results are serialized here, in the
 worker, by Oxigraph's own serializers, so the web process only moves bytes.
 
+A result's body is usually not written by the job itself: the job returns an
+:class:`Outcome` whose body is a *writer*, a function that serializes into a
+binary file. The worker runs it into its pipe, so a big result streams to the
+client while Oxigraph is still evaluating it (see worker.py); the in-memory
+engine runs it into a buffer.
+
 Formats cross the process boundary as file extensions (``json``, ``ttl``):
 Oxigraph's format objects do not pickle.
 
@@ -20,9 +26,9 @@ costs the same as serializing JSON directly, because evaluation dominates.
 from __future__ import annotations
 
 import io
-from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, replace
+from typing import IO, Any
 
 import pyoxigraph as ox
 
@@ -38,15 +44,56 @@ NT = ox.RdfFormat.N_TRIPLES
 _PREFIXED = (ox.RdfFormat.TURTLE, ox.RdfFormat.RDF_XML, ox.RdfFormat.TRIG)
 
 
+#: A function that writes a serialized answer into a binary file.
+Writer = Callable[[IO[bytes]], None]
+
+
 @dataclass(frozen=True)
 class Outcome:
-    """A serialized answer: the body, its format, and whether the row cap cut it."""
+    """A serialized answer: the body, its format, and whether the row cap cut it.
 
-    body: bytes
+    ``body`` is bytes; or, as a job returns it, a :data:`Writer`; or, as the
+    process engine returns a streamed answer, an iterable of chunks with a
+    ``close()`` that must be called (a WSGI server does; :meth:`read` does).
+    """
+
+    body: bytes | Writer | Iterable[bytes]
     media_type: str | None
     truncated: bool = False
     rows: int | None = None
     created: bool = False
+
+    def read(self) -> bytes:
+        """The whole body as bytes, whatever form it has."""
+        body = self.body
+        if isinstance(body, (bytes, bytearray)):
+            return bytes(body)
+        if callable(body):
+            buffer = io.BytesIO()
+            body(buffer)
+            return buffer.getvalue()
+        try:
+            return b"".join(body)
+        finally:
+            close = getattr(body, "close", None)
+            if close is not None:
+                close()
+
+    def written(self) -> Outcome:
+        """This outcome with its body as bytes."""
+        return self if isinstance(self.body, bytes) else replace(self, body=self.read())
+
+
+def _lazy(write: Writer) -> Writer:
+    """A writer whose evaluation errors (they surface while writing) become a 400."""
+
+    def run(output: IO[bytes]) -> None:
+        try:
+            write(output)
+        except OSError as exc:
+            raise HTTPError(400, f"query evaluation failed: {exc}") from None
+
+    return run
 
 
 class _Stop(Exception):
@@ -113,7 +160,7 @@ def query(kb: KnowledgeBase, *, text: str, results_format: str | None,
     try:
         if isinstance(result, ox.QueryBoolean):
             fmt = results_format_for(_need(results_format, "a boolean result"))
-            return Outcome(result.serialize(format=fmt), media_type(fmt))
+            return Outcome(result.serialize(format=fmt) or b"", media_type(fmt))
         if isinstance(result, ox.QuerySolutions):
             fmt = results_format_for(_need(results_format, "SPARQL results"))
             return solutions(result, fmt, max_rows)
@@ -123,23 +170,27 @@ def query(kb: KnowledgeBase, *, text: str, results_format: str | None,
 
 
 def solutions(result: ox.QuerySolutions, fmt: ox.QueryResultsFormat, max_rows: int) -> Outcome:
+    """Rows as ``fmt``: written as they are evaluated, or (with a cap) once the cap has decided."""
     if not max_rows:
-        return Outcome(result.serialize(format=fmt), media_type(fmt))
+        return Outcome(_lazy(lambda out: result.serialize(out, format=fmt)), media_type(fmt))
     body, truncated, lines = _capped(lambda sink: result.serialize(sink, TSV), max_rows + 1)
-    if fmt != TSV:
-        body = ox.parse_query_results(body, TSV).serialize(format=fmt)  # type: ignore[union-attr]
-    return Outcome(body, media_type(fmt), truncated, max(lines - 1, 0))
+    rows = max(lines - 1, 0)
+    if fmt == TSV:
+        return Outcome(body, media_type(fmt), truncated, rows)
+    return Outcome(_lazy(lambda out: ox.parse_query_results(body, TSV).serialize(out, format=fmt)),
+                   media_type(fmt), truncated, rows)
 
 
 def triples(write: Callable[..., Any], fmt: ox.RdfFormat, max_rows: int) -> Outcome:
     """Serialize a graph given as ``write(output, format)`` (a query result or a dump)."""
     if not max_rows and fmt not in _PREFIXED:
-        return Outcome(write(None, fmt) or b"", media_type(fmt))
+        return Outcome(_lazy(lambda out: write(out, fmt)), media_type(fmt))
     body, truncated, lines = _capped(lambda sink: write(sink, NT), max_rows or 2**62)
-    if fmt != NT:
-        opts = {"prefixes": dict(I.PREFIXES)} if fmt in _PREFIXED else {}
-        body = ox.serialize(ox.parse(body, NT), format=fmt, **opts) or b""
-    return Outcome(body, media_type(fmt), truncated, lines)
+    if fmt == NT:
+        return Outcome(body, media_type(fmt), truncated, lines)
+    opts = {"prefixes": dict(I.PREFIXES)} if fmt in _PREFIXED else {}
+    return Outcome(_lazy(lambda out: ox.serialize(ox.parse(body, NT), out, format=fmt, **opts)),
+                   media_type(fmt), truncated, lines)
 
 
 def update(kb: KnowledgeBase, *, text: str, base_iri: str | None = None) -> Outcome:

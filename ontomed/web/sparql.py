@@ -11,8 +11,9 @@ from flask import Blueprint, Response, redirect, request, url_for
 from werkzeug.datastructures import MultiDict
 
 from . import guard, negotiation
-from .context import authorize_write, outcome_response, state
+from .context import WebState, authorize_write, outcome_response, state
 from .errors import HTTPError
+from .jobs import Outcome
 
 bp = Blueprint("sparql", __name__)
 
@@ -70,7 +71,10 @@ def _body_text() -> str:
 
 
 def _graphs(params: MultiDict, name: str) -> list[str]:
-    values = params.getlist(name)
+    return valid_graphs(params.getlist(name), name)
+
+
+def valid_graphs(values: list[str], name: str) -> list[str]:
     for value in values:
         try:
             ox.NamedNode(value)
@@ -85,24 +89,32 @@ def _base_iri() -> str:
 
 
 def run_query(text: str, params: MultiDict) -> Response:
-    st = state()
+    outcome = answer_query(state(), text, accept=request.headers.get("Accept"),
+                           format_param=params.get("format"),
+                           default=_graphs(params, "default-graph-uri"),
+                           named=_graphs(params, "named-graph-uri"), base_iri=_base_iri())
+    return outcome_response(outcome)
+
+
+def answer_query(st: WebState, text: str, *, accept: str | None, format_param: str | None,
+                 default: list[str], named: list[str], base_iri: str) -> Outcome:
+    """A query's answer: the guard, content negotiation, then the engine. Shared by the
+    Flask view and the fast path (fast.py), so the two cannot answer differently."""
     cfg = st.config
     info = guard.inspect(text, max_depth=cfg.max_depth, allowed_services=cfg.service_allowlist)
-    choice = negotiation.choose(request.headers.get("Accept"), params.get("format"))
+    choice = negotiation.choose(accept, format_param)
     if info.form in ("SELECT", "ASK"):
         choice.require_results()
     elif info.form in ("CONSTRUCT", "DESCRIBE"):
         choice.require_graph()
-    default, named = _graphs(params, "default-graph-uri"), _graphs(params, "named-graph-uri")
     dataset = bool(default or named)
-    outcome = st.engine.run(
-        "query", text=text, max_rows=cfg.max_rows, base_iri=_base_iri(),
+    return st.engine.run(
+        "query", text=text, max_rows=cfg.max_rows, base_iri=base_iri,
         results_format=choice.results.file_extension if choice.results else None,
         graph_format=choice.graph.file_extension if choice.graph else None,
         default_graph=default if dataset else None, named_graphs=named if dataset else None,
         union=cfg.union_default_graph,
     )
-    return outcome_response(outcome)
 
 
 def run_update(text: str, params: MultiDict) -> Response:

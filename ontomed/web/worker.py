@@ -3,7 +3,14 @@
 A worker opens the knowledge base once (read-only, or read-write for the one
 writer), answers ``(job, params)`` messages on its pipe with ``("ok", value)``
 or ``("error", status, message)``, and exits on ``None`` or when the pipe
-closes. Nothing here is imported by the web process at run time beyond
+closes.
+
+A result that serializes to more than :data:`CHUNK` bytes is streamed: the
+worker sends ``("stream", outcome-without-body)``, then ``("chunk", bytes)``
+messages as Oxigraph writes, then ``("end",)``, or ``("abort", message)`` if
+evaluation fails half-way (the web process then cuts the connection, so the
+client sees an incomplete response, never a silently short one). Smaller
+results travel whole in one ``("ok", outcome)``, as before. Nothing here is imported by the web process at run time beyond
 :func:`main`'s name; the forkserver preloads this module so a new worker is a
 fork of an interpreter that already has pyoxigraph, not a fresh start.
 """
@@ -11,8 +18,10 @@ fork of an interpreter that already has pyoxigraph, not a fresh start.
 from __future__ import annotations
 
 import ctypes
+import io
 import os
 import signal
+from dataclasses import replace
 from multiprocessing.connection import Connection
 from typing import Any
 
@@ -22,6 +31,8 @@ from . import jobs
 
 READ_ONLY = "ro"
 READ_WRITE = "rw"
+#: Bytes of a serialized answer held back before it is streamed in chunks of about this size.
+CHUNK = 64 * 1024
 
 
 def _die_with_parent() -> None:
@@ -50,15 +61,58 @@ def main(conn: Connection, kb_path: str, mode: str) -> None:
                 break
             if message is None:
                 break
-            conn.send(_answer(kb, *message))
+            conn.send(_answer(conn, kb, *message))
     finally:
         kb.close()
 
 
-def _answer(kb: KnowledgeBase, name: str, params: dict[str, Any]) -> tuple[Any, ...]:
+class _PipeWriter(io.RawIOBase):
+    """Where a job's writer serializes: held back up to CHUNK bytes, then streamed."""
+
+    def __init__(self, conn: Connection, head: jobs.Outcome) -> None:
+        self.conn, self.head = conn, head
+        self.parts: list[bytes] = []
+        self.size = 0
+        self.streaming = False
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, b: Any) -> int:
+        data = bytes(b)
+        self.parts.append(data)
+        self.size += len(data)
+        if self.size >= CHUNK:
+            self.send()
+        return len(data)
+
+    def send(self) -> None:
+        if not self.streaming:
+            self.conn.send(("stream", self.head))
+            self.streaming = True
+        if self.parts:
+            self.conn.send(("chunk", b"".join(self.parts)))
+            self.parts, self.size = [], 0
+
+
+def _answer(conn: Connection, kb: KnowledgeBase, name: str, params: dict[str, Any]) -> tuple[Any, ...]:
+    sink: _PipeWriter | None = None
     try:
-        return ("ok", jobs.run(kb, name, params))
+        result = jobs.run(kb, name, params)
+        if not (isinstance(result, jobs.Outcome) and callable(result.body)):
+            return ("ok", result)
+        sink = _PipeWriter(conn, replace(result, body=b""))
+        result.body(sink)
+        if not sink.streaming:
+            return ("ok", replace(result, body=b"".join(sink.parts)))
+        sink.send()
+        return ("end",)
     except OntomedError as exc:
+        if sink is not None and sink.streaming:
+            return ("abort", str(exc))
         return ("error", exc.http_status, str(exc))
     except Exception as exc:  # noqa: BLE001 - a bug in a job must not end the worker silently
-        return ("error", 500, f"internal error in {name}: {type(exc).__name__}: {exc}")
+        message = f"internal error in {name}: {type(exc).__name__}: {exc}"
+        if sink is not None and sink.streaming:
+            return ("abort", message)
+        return ("error", 500, message)
