@@ -64,7 +64,7 @@ class OntomedGroup(click.Group):
         except KeyboardInterrupt:
             click.echo("interrupted", err=True)
             sys.exit(130)
-        except Exception as exc:  # noqa: BLE001 - the last line of defence against tracebacks
+        except Exception as exc:
             if os.environ.get("ONTOMED_DEBUG"):
                 raise
             click.echo(f"internal error: {type(exc).__name__}: {exc} "
@@ -305,7 +305,7 @@ def _server_default(name: str) -> Any:
 @click.option("--max-body", type=click.IntRange(1024), default=_server_default("max_body"),
               show_default=True, metavar="BYTES", help="Refuse request bodies larger than this (413).")
 @click.option("--workers", type=click.IntRange(1, 64), default=None,
-              help="Query worker processes (default: 2-4, by CPU count).")
+              help="Query worker processes (default: 4, or one per CPU core up to 8).")
 @click.option("--cors-origins", default="*", show_default=True, metavar="ORIGINS",
               help="Comma-separated origins allowed to query from a browser page.")
 @click.option("--generate-descriptions", is_flag=True,
@@ -318,7 +318,7 @@ def serve(kb_path: str, host: str, port: int, update_token: str | None, timeout:
           generate_descriptions: bool, services: tuple[str, ...]) -> None:
     """Serve the knowledge base: SPARQL endpoint, Graph Store, query page.
 
-    Runs under waitress with an access log on stderr; Ctrl-C or SIGTERM
+    Runs under granian with an access log on stderr; Ctrl-C or SIGTERM
     finishes the requests in flight and stops. Read-only unless an update
     token is given.
 
@@ -331,7 +331,9 @@ def serve(kb_path: str, host: str, port: int, update_token: str | None, timeout:
     if kb_path == ":memory:":
         raise BadInputError("serve needs a knowledge base on disk (ontomed init --kb PATH)")
     from .web import ServerConfig, create_app
-    from .web.server import configure_logging, serve as run_server
+    from .web.engine import check_servable
+    from .web.server import configure_logging
+    from .web.server import serve as run_server
 
     settings: dict[str, Any] = {
         "host": host, "port": port, "update_token": update_token or None, "timeout": timeout,
@@ -342,8 +344,8 @@ def serve(kb_path: str, host: str, port: int, update_token: str | None, timeout:
     if workers is not None:
         settings["workers"] = workers
     config = ServerConfig(**settings)
+    check_servable(kb_path)
     configure_logging()
-    app = create_app(kb_path, config)
     mode = "updates need the token" if config.updates_enabled else "read-only"
 
     def announce(url: str) -> None:
@@ -351,9 +353,8 @@ def serve(kb_path: str, host: str, port: int, update_token: str | None, timeout:
                    "Ctrl-C to stop)")
 
     try:
-        run_server(app, announce=announce)
+        run_server(lambda: create_app(kb_path, config), config, announce=announce)
     except OSError as exc:
-        app.extensions["ontomed"].close()
         raise BadInputError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
     click.echo("stopped", err=True)
 

@@ -3,6 +3,7 @@
     app.py           create_app(kb, config): the Flask app factory
     config.py        ServerConfig: every setting and its default
     sparql.py        /sparql: SPARQL 1.1 Protocol and the service description
+    fast.py          GET /sparql?query=… answered without Flask (same functions)
     graph_store.py   /store: the Graph Store HTTP Protocol
     meta.py          /-/health, /-/stats.json, /-/plugins.json
     guard.py         what is refused in a query before the engine sees it
@@ -10,7 +11,8 @@
     engine.py        where queries run: worker processes (timeouts, crashes)
     worker.py        the body of one worker process
     jobs.py          the work itself, as functions of a KnowledgeBase
-    server.py        waitress, the access log, clean shutdown
+    server.py        granian, the access log, clean shutdown
+    limits.py        the body cap for chunked requests
 
 Flask is imported on first use of ``create_app``, not with this package, so the
 command line reads the settings' defaults without paying for it.

@@ -18,7 +18,10 @@ UPDATE_TOKEN_ENV = "ONTOMED_UPDATE_TOKEN"
 
 
 def _default_workers() -> int:
-    return max(2, min(4, os.cpu_count() or 2))
+    """Four, or one per core up to eight. Workers mostly wait (on their pipe, or on a
+    client reading a streamed answer), and each one busy with a slow query is one
+    fewer for everyone else, so even a two-core machine runs four."""
+    return max(4, min(8, os.cpu_count() or 4))
 
 
 @dataclass(frozen=True)

@@ -1,25 +1,38 @@
-"""Serving the app: waitress, an access log, and a clean stop on SIGINT/SIGTERM.
+"""Serving the app: granian, an access log, and a clean stop on SIGINT/SIGTERM.
 
-Why waitress and not gunicorn. The app already runs its own pool of query
-processes and must be the one process that holds the store's lock (see
-engine.py); gunicorn's model is several pre-forked copies of the app, which
-would mean several pools and several would-be lock holders. waitress is a
-production WSGI server in one process with a thread per in-flight request:
-those threads only wait on worker pipes (the GIL is released), it is pure
-Python (nothing to compile, runs wherever ontomed does), and it can be started
-and stopped from Python, which is what ``ontomed serve`` and the tests do.
+Why granian. The endpoint's hot path is a query handed to a worker process and
+its answer handed back. Under waitress (one process, a Python ``asyncore`` loop
+that walks every connection on each wake-up, plus a thread per request) the
+threads spent far more time taking turns at the GIL than working: 16
+concurrent lookups ran at ~1,100/s with ~900 µs of server CPU each. granian (a
+Rust HTTP server on hyper and tokio, for WSGI/ASGI apps, maintained by the
+Emmett project) parses HTTP and handles sockets in Rust, outside the GIL, and
+calls the WSGI app from a small pool of threads: the same app and engine answer
+more than twice as many lookups there (benchmarks/endpoint_latency.py).
+
+The process model stays the one engine.py needs: granian's supervisor forks
+one server process, which builds the app (so that process, and only it, holds
+the store's lock and runs the query workers) and serves it. SIGINT/SIGTERM
+reach the supervisor, which stops the server process after the requests in
+flight; the server process stops its query workers on the way out.
 """
 
 from __future__ import annotations
 
 import logging
-import signal
+import multiprocessing.util
+import os
+import socket
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from flask import Flask
+
+from ..errors import OntomedError
+from .config import ServerConfig
 
 access_log = logging.getLogger("ontomed.access")
 
@@ -39,6 +52,10 @@ class AccessLog:
             return start_response(status, headers, exc_info)
 
         body = self.app(environ, _start)
+        if isinstance(body, list):  # whole already (the fast path's answers): log it now
+            seen["size"] = sum(len(chunk) for chunk in body)
+            _log(environ, seen, began)
+            return body
         return _Logged(body, environ, seen, began)
 
 
@@ -57,43 +74,90 @@ class _Logged:
             if hasattr(self.body, "close"):
                 self.body.close()
         finally:
-            e = self.environ
-            path = e.get("PATH_INFO", "") + (f"?{e['QUERY_STRING']}" if e.get("QUERY_STRING") else "")
-            if len(path) > 300:
-                path = path[:300] + "…"
-            access_log.info('%s - - [%s] "%s %s %s" %s %d %.0fms', e.get("REMOTE_ADDR", "-"),
-                            time.strftime("%d/%b/%Y:%H:%M:%S %z"), e.get("REQUEST_METHOD"), path,
-                            e.get("SERVER_PROTOCOL"), self.seen["status"], self.seen["size"],
-                            (time.perf_counter() - self.began) * 1000)
+            _log(self.environ, self.seen, self.began)
 
 
-def serve(app: Flask, *, announce: Callable[[str], None] | None = None) -> None:
-    """Serve until SIGINT or SIGTERM; then finish in-flight requests, stop the workers."""
-    from waitress import create_server
+def _log(e: dict[str, Any], seen: dict[str, Any], began: float) -> None:
+    if not access_log.isEnabledFor(logging.INFO):
+        return
+    path = e.get("PATH_INFO", "") + (f"?{e['QUERY_STRING']}" if e.get("QUERY_STRING") else "")
+    if len(path) > 300:
+        path = path[:300] + "…"
+    access_log.info('%s - - [%s] "%s %s %s" %s %d %.0fms', e.get("REMOTE_ADDR", "-"),
+                    time.strftime("%d/%b/%Y:%H:%M:%S %z"), e.get("REQUEST_METHOD"), path,
+                    e.get("SERVER_PROTOCOL"), seen["status"], seen["size"],
+                    (time.perf_counter() - began) * 1000)
 
-    cfg = app.extensions["ontomed"].config
-    server: Any = create_server(
-        AccessLog(app), host=cfg.host, port=cfg.port, threads=cfg.threads, ident="ontomed",
-        # a little above the app's own cap, so a body just over it gets the app's one-line
-        # 413; far bigger ones are refused by waitress before it buffers them
-        max_request_body_size=cfg.max_body + 65536, channel_timeout=max(120, int(cfg.timeout) + 30),
-        clear_untrusted_proxy_headers=True,
+
+def serve(make_app: Callable[[], Flask], config: ServerConfig, *,
+          announce: Callable[[str], None] | None = None) -> None:
+    """Serve ``make_app()`` until SIGINT or SIGTERM.
+
+    ``make_app`` runs in the server process granian forks (see the module's
+    docstring), after a check here that the address can be bound, so an address
+    in use is an error before anything starts (``OSError``). A failure to build
+    the app there (say, the store taken meanwhile) comes back here as that
+    error, one line. ``announce(url)`` is called once the app is ready.
+    """
+    from granian.constants import HTTPModes, Interfaces
+    from granian.log import LogLevels
+    from granian.server import Server
+
+    port = _check_address(config.host, config.port)
+    host = f"[{config.host}]" if ":" in config.host else config.host
+    url = f"http://{host}:{port}/"
+    read_end, write_end = os.pipe()  # the server process says "ok", or why it could not start
+    started: dict[str, str] = {}
+
+    def load(target: str) -> Any:  # in the server process
+        os.close(read_end)
+        try:
+            app = make_app()
+        except OntomedError as exc:
+            os.write(write_end, f"{exc.exit_code} {exc}".encode())
+            os._exit(exc.exit_code)
+        state = app.extensions["ontomed"]
+        multiprocessing.util.Finalize(state, state.close, exitpriority=10)  # on the way out
+        os.write(write_end, b"ok")
+        os.close(write_end)
+        return AccessLog(app)
+
+    def watch() -> None:  # in the supervisor
+        started["reply"] = os.read(read_end, 65536).decode(errors="replace")
+        if started["reply"] == "ok":
+            (announce or (lambda u: print(u, flush=True)))(url)
+
+    server = Server(
+        "ontomed", address=config.host, port=port, interface=Interfaces.WSGI, workers=1,
+        blocking_threads=config.threads, http=HTTPModes.http1, websockets=False,
+        log_enabled=True, log_level=LogLevels.error, log_access=False,
+        workers_kill_timeout=max(10, int(config.timeout) + 5),
     )
-    host = f"[{cfg.host}]" if ":" in cfg.host else cfg.host
-    url = f"http://{host}:{server.effective_port}/"
-
-    def _stop(signum: int, frame: Any) -> None:
-        raise SystemExit(0)  # waitress's loop catches it and shuts its threads down
-
-    previous = {s: signal.signal(s, _stop) for s in (signal.SIGINT, signal.SIGTERM)}
+    threading.Thread(target=watch, daemon=True).start()
     try:
-        (announce or (lambda u: print(u, flush=True)))(url)
-        server.run()
+        server.serve(target_loader=load)
+    except SystemExit:  # granian's way to say the server process ended on its own
+        pass
     finally:
-        for s, handler in previous.items():
-            signal.signal(s, handler)
-        server.close()
-        app.extensions["ontomed"].close()
+        os.close(write_end)
+    time.sleep(0.05)  # let the watcher take a reply that came at the very end
+    reply = started.get("reply", "")
+    if reply and reply != "ok":
+        code, _, message = reply.partition(" ")
+        error = OntomedError(message)
+        error.exit_code = int(code) if code.isdigit() else 1
+        raise error
+    if not reply:
+        raise OntomedError("the server process ended before it could serve (see the lines above)")
+
+
+def _check_address(host: str, port: int) -> int:
+    """The port to serve on (a free one for 0), after checking that it can be bound."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        probe.bind((host, port))
+        return probe.getsockname()[1]
 
 
 def configure_logging(verbose: bool = True) -> None:
@@ -105,5 +169,3 @@ def configure_logging(verbose: bool = True) -> None:
         logger.handlers[:] = [handler]
         logger.setLevel(logging.INFO if verbose else logging.WARNING)
         logger.propagate = False
-    logging.getLogger("waitress").setLevel(logging.WARNING)
-    logging.getLogger("waitress.queue").setLevel(logging.ERROR)  # "Task queue depth is N" under load
