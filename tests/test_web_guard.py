@@ -60,9 +60,29 @@ def test_using_graphs_go_before_where_of_each_insert_delete_operation():
               "DELETE WHERE { ?s ex:q ?o } ;\nINSERT { ?s ex:r 3 } WHERE { ?s ?p ?o }")
     out = add_using(update, ["http://example.org/g1"], ["http://example.org/g2"])
     clause = "USING <http://example.org/g1> USING NAMED <http://example.org/g2> WHERE"
-    assert out.count(clause) == 2
-    assert "DELETE WHERE { ?s ex:q ?o }" in out and "INSERT DATA { ex:a ex:p 1 }" in out
+    assert out.count(clause) == 3
+    assert "INSERT DATA { ex:a ex:p 1 }" in out
+    # the DELETE WHERE shorthand becomes the long form it stands for, with the clauses
+    assert f"DELETE {{ ?s ex:q ?o }} {clause} {{ ?s ex:q ?o }}" in out
     assert add_using(update, [], []) == update
+
+
+def test_delete_where_with_using_graphs_deletes_only_what_the_graph_matches():
+    """End to end on a store: the rewritten update is valid SPARQL and means what the
+    protocol says (the WHERE pattern sees only the using-graph-uri graph)."""
+    import pyoxigraph as ox
+
+    store = ox.Store()
+    store.update("INSERT DATA { GRAPH <urn:g1> { <urn:a> <urn:p> 1 } GRAPH <urn:g2> { <urn:b> <urn:p> 2 } "
+                 "<urn:a> <urn:p> 1 . <urn:b> <urn:p> 2 }")
+    store.update(add_using("DELETE WHERE { ?s <urn:p> ?o }", ["urn:g1"], []))
+    left = {(str(q.subject), str(q.graph_name)) for q in store}
+    # the pattern matched <urn:a> in g1 only, and the template deletes from the default graph
+    assert left == {("<urn:b>", "DEFAULT"), ("<urn:a>", "<urn:g1>"), ("<urn:b>", "<urn:g2>")}
+    graphs = add_using("DELETE WHERE { GRAPH ?g { ?s ?p ?o } }", [], ["urn:g2"])
+    store.update(graphs)
+    assert {(str(q.subject), str(q.graph_name)) for q in store} == {("<urn:b>", "DEFAULT"),
+                                                                      ("<urn:a>", "<urn:g1>")}
 
 
 @pytest.mark.parametrize("update", [

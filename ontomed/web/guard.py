@@ -142,27 +142,50 @@ def add_using(update: str, default_graphs: Sequence[str], named_graphs: Sequence
     """Apply ``using-graph-uri`` / ``using-named-graph-uri`` to every
     ``INSERT``/``DELETE … WHERE`` operation as ``USING`` clauses.
 
-    An operation that names its own dataset (``WITH`` or ``USING``) conflicts
-    with the protocol's and is refused (400), as SPARQL 1.1 Protocol §2.2.3 says.
+    The ``DELETE WHERE { P }`` shorthand has no room for ``USING`` in the
+    grammar; SPARQL 1.1 Update §3.1.3.3 defines it as ``DELETE { P } WHERE { P }``,
+    so that is what it becomes, with the clauses (P holds no blank nodes there:
+    the grammar forbids them in both forms). An operation that names its own
+    dataset (``WITH`` or ``USING``) conflicts with the protocol's and is refused
+    (400), as SPARQL 1.1 Protocol §2.2.3 says.
     """
     if not default_graphs and not named_graphs:
         return update
     clause = " ".join(
         [f"USING {_iri(g)}" for g in default_graphs] + [f"USING NAMED {_iri(g)}" for g in named_graphs]
     ) + " "
-    inserts: list[int] = []
+    edits: list[tuple[int, int, str]] = []  # (start, end, replacement), applied back to front
     for op in _operations(list(tokens(update))):
         words = [t.keyword for t in op if t.depth == 0 and t.keyword]
         if "WITH" in words or "USING" in words:
             raise HTTPError(400, "the update names its dataset (WITH or USING) and the request "
                             "gives using-graph-uri / using-named-graph-uri: use one or the other")
-        if _is_modify(op):
+        shorthand = _delete_where(op)
+        if shorthand is not None:
+            delete, opening, closing = shorthand
+            pattern = update[opening.start : closing.start + 1]
+            edits.append((delete.start, closing.start + 1, f"DELETE {pattern} {clause}WHERE {pattern}"))
+        elif _is_modify(op):
             where = next((t for t in op if t.depth == 0 and t.keyword == "WHERE"), None)
             if where is not None:
-                inserts.append(where.start)
-    for pos in sorted(inserts, reverse=True):
-        update = update[:pos] + clause + update[pos:]
+                edits.append((where.start, where.start, clause))
+    for start, end, text in sorted(edits, reverse=True):
+        update = update[:start] + text + update[end:]
     return update
+
+
+def _delete_where(op: list[Token]) -> tuple[Token, Token, Token] | None:
+    """``DELETE WHERE { … }``: the DELETE token and the pattern's braces, or None."""
+    for i, tok in enumerate(op):
+        if tok.depth == 0 and tok.keyword not in (None, "PREFIX", "BASE"):
+            if tok.keyword != "DELETE" or i + 2 >= len(op) or op[i + 1].keyword != "WHERE":
+                return None
+            opening = op[i + 2]
+            if opening.text != "{":
+                return None
+            closing = next((t for t in op[i + 3:] if t.depth == 0 and t.text == "}"), None)
+            return (tok, opening, closing) if closing is not None else None
+    return None
 
 
 def _is_modify(op: list[Token]) -> bool:
