@@ -101,6 +101,12 @@ def test_a_stream_past_the_deadline_is_cut_not_ended(server):
     conn.close()
     assert time.monotonic() - began < TIMEOUT + 10
     assert "true" in http("GET", server.sparql + "?query=ASK%7B%7D").text
+    deadline = time.monotonic() + 5
+    while not any("streamed answer cut" in line for line in server.log) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    said = [line for line in server.log if "streamed answer cut" in line]
+    assert said and "ran longer than" in said[0]  # one line says why
+    assert not any("Traceback" in line for line in server.log)
 
 
 # -- the two ends of the pipe, in this process ------------------------------------

@@ -33,6 +33,7 @@ from flask import Flask
 
 from ..errors import OntomedError
 from .config import ServerConfig
+from .engine import StreamBroken
 
 access_log = logging.getLogger("ontomed.access")
 
@@ -118,6 +119,8 @@ def serve(make_app: Callable[[], Flask], config: ServerConfig, *,
             os._exit(exc.exit_code)
         state = app.extensions["ontomed"]
         multiprocessing.util.Finalize(state, state.close, exitpriority=10)  # on the way out
+        for handler in logging.getLogger("_granian").handlers:
+            handler.addFilter(_no_stream_tracebacks)
         os.write(write_end, b"ok")
         os.close(write_end)
         return AccessLog(app)
@@ -149,6 +152,14 @@ def serve(make_app: Callable[[], Flask], config: ServerConfig, *,
         raise error
     if not reply:
         raise OntomedError("the server process ended before it could serve (see the lines above)")
+
+
+def _no_stream_tracebacks(record: logging.LogRecord) -> bool:
+    """A streamed answer cut short reaches granian as an exception from the body
+    (that is how a WSGI app makes the server cut the connection), which granian
+    logs with its traceback in the message. The engine has already said why in
+    one line; that record is dropped, any other passes."""
+    return f"\n{StreamBroken.__name__}: " not in record.getMessage()
 
 
 def _check_address(host: str, port: int) -> int:
