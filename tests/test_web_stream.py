@@ -170,3 +170,41 @@ def test_an_aborted_stream_raises_and_gives_its_worker_back():
         next(chunks)
     stream.close()
     assert engine.done == [True]  # released once; the worker finished its side and is reusable
+
+
+# -- huge texts cost the worker, not the web process ------------------------------
+
+def post_query(server, text: str, timeout: float = 60):
+    return http("POST", server.sparql, text, {"Content-Type": "application/sparql-query"},
+                timeout=timeout)
+
+
+def test_a_wall_of_brackets_is_refused_at_once(server):
+    began = time.monotonic()
+    reply = post_query(server, "SELECT * WHERE " + "{" * 8_000_000)
+    assert reply.status == 400 and "more than 100 deep" in reply.text
+    assert time.monotonic() - began < 5  # the guard stops at the 101st bracket
+
+
+def test_reading_a_huge_query_does_not_hold_up_other_requests(server):
+    """The guard reads a query in its worker: seconds of Python over an 8 MiB text
+    must not stall the web process, which answers other clients meanwhile."""
+    huge = "SELECT * WHERE { " + "?s <urn:x:p> ?o . " * 450_000 + "} LIMIT 1"
+    done: dict[str, object] = {}
+
+    def send() -> None:
+        done["reply"] = post_query(server, huge)
+
+    import threading
+
+    thread = threading.Thread(target=send)
+    thread.start()
+    time.sleep(0.3)
+    slowest = 0.0
+    while thread.is_alive() and slowest < 5:
+        began = time.monotonic()
+        assert "true" in http("GET", server.sparql + "?query=ASK%7B%7D").text
+        slowest = max(slowest, time.monotonic() - began)
+    thread.join()
+    assert slowest < 1.0
+    assert done["reply"].status in (200, 503)  # answered, or stopped at the 3 s deadline

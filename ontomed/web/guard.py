@@ -56,6 +56,8 @@ _TOKENS = re.compile(
 )
 
 QUERY_FORMS = ("SELECT", "ASK", "CONSTRUCT", "DESCRIBE")
+#: The nesting a query may have when no one says otherwise (ServerConfig.max_depth).
+DEFAULT_MAX_DEPTH = 100
 
 
 @dataclass(frozen=True)
@@ -102,37 +104,46 @@ def inspect(text: str, *, max_depth: int, allowed_services: Sequence[str] = (),
 
     Raises :class:`HTTPError`: 400 for nesting deeper than ``max_depth``,
     403 for ``SERVICE`` to an endpoint not in ``allowed_services`` and for
-    ``LOAD`` in an update.
+    ``LOAD`` in an update. One pass, no list of tokens, and it stops at the
+    first refusal: a 16 MiB wall of brackets costs as much as its first
+    ``max_depth + 1`` of them.
     """
-    toks = list(tokens(text))
-    depth = max((t.depth + (t.kind == "open") for t in toks), default=0)
-    if depth > max_depth:
-        raise HTTPError(400, f"the query nests {{ }} / ( ) / [ ] groups {depth} deep; "
-                        f"this endpoint accepts at most {max_depth}")
-    services = []
+    depth = 0
+    services: list[str] = []
     form = None
-    for i, tok in enumerate(toks):
+    pending: list[Token] | None = None  # the tokens after a SERVICE keyword, until its target
+    for tok in tokens(text):
+        depth = max(depth, tok.depth + (tok.kind == "open"))
+        if depth > max_depth:
+            raise HTTPError(400, f"the query nests {{ }} / ( ) / [ ] groups more than {max_depth} "
+                            f"deep; this endpoint accepts at most {max_depth}")
+        if pending is not None:
+            if tok.keyword == "SILENT" and not pending:
+                pending.append(tok)
+                continue
+            _check_service(_target(tok), allowed_services, services)
+            pending = None
+            continue
         kw = tok.keyword
         if kw == "SERVICE":
-            target = _service_target(toks, i)
-            services.append(target)
-            if target not in allowed_services:
-                raise HTTPError(403, f"SERVICE {target} refused: this endpoint does not call "
-                                "other endpoints unless they are allow-listed")
+            pending = []
         elif kw == "LOAD" and update:
             raise HTTPError(403, "LOAD refused: this endpoint does not read URLs or files")
         elif kw in QUERY_FORMS and form is None and tok.depth == 0 and not update:
             form = kw
+    if pending is not None:
+        _check_service("(nothing)", allowed_services, services)
     return Inspection(form, depth, tuple(services))
 
 
-def _service_target(toks: list[Token], i: int) -> str:
-    nxt = toks[i + 1 : i + 3]
-    if nxt and nxt[0].keyword == "SILENT":
-        nxt = nxt[1:]
-    if not nxt:
-        return "(nothing)"
-    tok = nxt[0]
+def _check_service(target: str, allowed: Sequence[str], seen: list[str]) -> None:
+    seen.append(target)
+    if target not in allowed:
+        raise HTTPError(403, f"SERVICE {target} refused: this endpoint does not call "
+                        "other endpoints unless they are allow-listed")
+
+
+def _target(tok: Token) -> str:
     return tok.text[1:-1] if tok.kind == "iri" else tok.text
 
 

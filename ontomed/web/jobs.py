@@ -26,7 +26,7 @@ costs the same as serializing JSON directly, because evaluation dominates.
 from __future__ import annotations
 
 import io
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from typing import IO, Any
 
@@ -35,9 +35,10 @@ import pyoxigraph as ox
 from .. import iri as I
 from ..errors import NotFoundError, QuerySyntaxError, StoreError
 from ..kb import KnowledgeBase
+from . import guard
 from .describe import entity_page, entity_rdf_query
 from .errors import HTTPError
-from .negotiation import media_type
+from .negotiation import GRAPH_MEDIA_TYPES, RESULT_MEDIA_TYPES, media_type
 
 TSV = ox.QueryResultsFormat.TSV
 NT = ox.RdfFormat.N_TRIPLES
@@ -144,7 +145,16 @@ def _capped(write: Callable[[Any], None], limit: int) -> tuple[bytes, bool, int]
 def query(kb: KnowledgeBase, *, text: str, results_format: str | None,
           graph_format: str | None, max_rows: int, base_iri: str | None = None,
           default_graph: list[str] | None = None, named_graphs: list[str] | None = None,
-          union: bool = False) -> Outcome:
+          union: bool = False, max_depth: int = guard.DEFAULT_MAX_DEPTH,
+          allowed_services: Sequence[str] = ()) -> Outcome:
+    """Run a SPARQL query and serialize its answer in whichever of the two formats fits.
+
+    The guard reads the text first, here in the worker rather than in the web
+    process: reading a 16 MiB query takes seconds of Python, which in the web
+    process would hold up every other request and here counts against the
+    query's own deadline.
+    """
+    guard.inspect(text, max_depth=max_depth, allowed_services=allowed_services)
     options: dict[str, Any] = {}
     if default_graph is not None or named_graphs is not None:
         options["default_graph"] = [_graph(g) for g in default_graph or []]
@@ -159,12 +169,13 @@ def query(kb: KnowledgeBase, *, text: str, results_format: str | None,
         raise StoreError(f"query failed: {exc}") from None
     try:
         if isinstance(result, ox.QueryBoolean):
-            fmt = results_format_for(_need(results_format, "a boolean result"))
+            fmt = results_format_for(_need(results_format, "a boolean result", RESULT_MEDIA_TYPES))
             return Outcome(result.serialize(format=fmt) or b"", media_type(fmt))
         if isinstance(result, ox.QuerySolutions):
-            fmt = results_format_for(_need(results_format, "SPARQL results"))
+            fmt = results_format_for(_need(results_format, "SPARQL results", RESULT_MEDIA_TYPES))
             return solutions(result, fmt, max_rows)
-        return triples(result.serialize, rdf_format_for(_need(graph_format, "an RDF graph")), max_rows)
+        graph = rdf_format_for(_need(graph_format, "an RDF graph", GRAPH_MEDIA_TYPES))
+        return triples(result.serialize, graph, max_rows)
     except OSError as exc:  # evaluation is lazy: errors surface while writing
         raise HTTPError(400, f"query evaluation failed: {exc}") from None
 
@@ -193,6 +204,16 @@ def triples(write: Callable[..., Any], fmt: ox.RdfFormat, max_rows: int) -> Outc
                    media_type(fmt), truncated, lines)
 
 
+def sparql_update(kb: KnowledgeBase, *, text: str, base_iri: str | None = None,
+                  max_depth: int = guard.DEFAULT_MAX_DEPTH, allowed_services: Sequence[str] = (),
+                  using: Sequence[str] = (), using_named: Sequence[str] = ()) -> Outcome:
+    """A SPARQL update from a client: the guard (LOAD refused, SERVICE allow-listed), the
+    protocol's ``using-graph-uri`` / ``using-named-graph-uri`` as USING clauses, then
+    :func:`update`. Read here in the writer, under the deadline (see :func:`query`)."""
+    guard.inspect(text, max_depth=max_depth, allowed_services=allowed_services, update=True)
+    return update(kb, text=guard.add_using(text, using, using_named), base_iri=base_iri)
+
+
 def update(kb: KnowledgeBase, *, text: str, base_iri: str | None = None) -> Outcome:
     try:
         kb.store.update(text, base_iri=base_iri, prefixes=dict(I.PREFIXES))
@@ -217,10 +238,11 @@ def rdf_format_for(ext: str) -> ox.RdfFormat:
     return fmt
 
 
-def _need(fmt: Any, what: str) -> Any:
+def _need(fmt: Any, what: str, offered: dict[str, Any]) -> Any:
     if fmt is None:
         raise HTTPError(406, f"the query returns {what}, and none of the media types in Accept "
-                        "(or the format parameter) can carry it")
+                        f"(or the format parameter) can carry it; this endpoint offers: "
+                        f"{', '.join(dict.fromkeys(offered))}")
     return fmt
 
 
@@ -306,7 +328,7 @@ def entity_rdf(kb: KnowledgeBase, *, iri: str, fmt: str, max_rows: int) -> Outco
 
 JOBS: dict[str, Callable[..., Any]] = {
     "query": query,
-    "update": update,
+    "update": sparql_update,
     "graph_get": graph_get,
     "graph_put": graph_put,
     "graph_post": graph_post,

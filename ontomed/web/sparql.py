@@ -10,7 +10,7 @@ import pyoxigraph as ox
 from flask import Blueprint, Response, redirect, request, url_for
 from werkzeug.datastructures import MultiDict
 
-from . import guard, negotiation
+from . import negotiation
 from .context import WebState, authorize_write, outcome_response, state
 from .errors import HTTPError
 from .jobs import Outcome
@@ -98,32 +98,33 @@ def run_query(text: str, params: MultiDict) -> Response:
 
 def answer_query(st: WebState, text: str, *, accept: str | None, format_param: str | None,
                  default: list[str], named: list[str], base_iri: str) -> Outcome:
-    """A query's answer: the guard, content negotiation, then the engine. Shared by the
-    Flask view and the fast path (fast.py), so the two cannot answer differently."""
+    """A query's answer: content negotiation, then the engine, whose job reads the text
+    with the guard before Oxigraph sees it (jobs.query). Shared by the Flask view and
+    the fast path (fast.py), so the two cannot answer differently."""
     cfg = st.config
-    info = guard.inspect(text, max_depth=cfg.max_depth, allowed_services=cfg.service_allowlist)
     choice = negotiation.choose(accept, format_param)
-    if info.form in ("SELECT", "ASK"):
-        choice.require_results()
-    elif info.form in ("CONSTRUCT", "DESCRIBE"):
-        choice.require_graph()
+    if choice.results is None and choice.graph is None:
+        raise negotiation.not_acceptable("SPARQL results or an RDF graph",
+                                         {**negotiation.RESULT_MEDIA_TYPES,
+                                          **negotiation.GRAPH_MEDIA_TYPES})
     dataset = bool(default or named)
     return st.engine.run(
         "query", text=text, max_rows=cfg.max_rows, base_iri=base_iri,
         results_format=choice.results.file_extension if choice.results else None,
         graph_format=choice.graph.file_extension if choice.graph else None,
         default_graph=default if dataset else None, named_graphs=named if dataset else None,
-        union=cfg.union_default_graph,
+        union=cfg.union_default_graph, max_depth=cfg.max_depth,
+        allowed_services=list(cfg.service_allowlist),
     )
 
 
 def run_update(text: str, params: MultiDict) -> Response:
     authorize_write()
     cfg = state().config
-    guard.inspect(text, max_depth=cfg.max_depth, allowed_services=cfg.service_allowlist, update=True)
-    text = guard.add_using(text, _graphs(params, "using-graph-uri"),
-                           _graphs(params, "using-named-graph-uri"))
-    state().engine.run("update", text=text, base_iri=_base_iri())
+    state().engine.run("update", text=text, base_iri=_base_iri(), max_depth=cfg.max_depth,
+                       allowed_services=list(cfg.service_allowlist),
+                       using=_graphs(params, "using-graph-uri"),
+                       using_named=_graphs(params, "using-named-graph-uri"))
     return Response(status=204)
 
 
