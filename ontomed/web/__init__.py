@@ -6,7 +6,7 @@
     fast.py          GET /sparql?query=… answered without Flask (same functions)
     graph_store.py   /store: the Graph Store HTTP Protocol
     meta.py          /-/health, /-/stats.json, /-/plugins.json
-    guard.py         what is refused in a query before the engine sees it
+    guard.py         what is refused in a query before the engine sees it (run in the worker)
     negotiation.py   Accept / format → Oxigraph's serializers
     engine.py        where queries run: worker processes (timeouts, crashes)
     worker.py        the body of one worker process

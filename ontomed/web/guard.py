@@ -16,6 +16,10 @@ Oxigraph resolves them against graphs in the store and never dereferences them
 
 It also does the one rewrite the protocol needs that pyoxigraph's API lacks:
 ``using-graph-uri`` / ``using-named-graph-uri`` become ``USING`` clauses.
+
+It runs in the query worker, just before Oxigraph (jobs.py), not in the web
+process: reading megabytes of text is seconds of Python, which must cost the
+request its own deadline and never hold up the others.
 """
 
 from __future__ import annotations
