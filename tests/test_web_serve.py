@@ -66,6 +66,27 @@ def test_serve_prints_its_url_logs_requests_and_stops_cleanly_on_sigterm(kb_path
     assert not [Path(f"/proc/{pid}/cmdline").read_bytes() for pid in workers if alive(pid)]
 
 
+@pytest.mark.parametrize("signal_name", ["SIGTERM", "SIGINT"])
+def test_serve_stops_when_every_process_gets_the_signal(kb_path, signal_name):
+    """As `pkill -f 'ontomed serve'` or Ctrl-C in a terminal do: the supervisor and the
+    server process both get it (the query workers ignore SIGINT; they end with the server)."""
+    import signal as signals
+
+    with live_server(kb_path, "--workers", "2") as server:
+        assert http("GET", server.sparql + "?query=ASK%7B%7D").status == 200
+        everyone = {server.process.pid} | descendants(server.process.pid)
+        for pid in everyone:
+            try:
+                os.kill(pid, getattr(signals, signal_name))
+            except ProcessLookupError:
+                pass
+        deadline = time.monotonic() + 15
+        while [pid for pid in everyone if alive(pid)] and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert not [pid for pid in everyone if alive(pid)]
+        assert server.process.wait(5) == 0
+
+
 def test_health_stats_and_plugins(kb_path):
     with live_server(kb_path) as server:
         health = json.loads(http("GET", server.url + "-/health").body)
