@@ -64,3 +64,23 @@ def test_only_plain_get_queries_take_the_fast_path():
     assert take(environ("query=+")) is None
     assert take(environ("query=ASK%7B%7D&other=1")) is None
     assert take(environ("query=ASK{\u00e9}")) is None  # raw non-ASCII bytes: Werkzeug decodes
+
+
+def test_form_fields_are_read_as_werkzeug_reads_them():
+    from werkzeug.test import EnvironBuilder
+    from werkzeug.wrappers import Request
+
+    from ontomed.web import protocol
+    from ontomed.web.errors import HTTPError
+
+    body = ("query=SELECT+%3Fs+%7B+%3Fs+%3Fp+%22caf%C3%A9%22+%7D&format=csv&default-graph-uri="
+            "urn%3Ag&empty=&default-graph-uri=urn:h&raw=caf\u00e9").encode()
+    ours = protocol.form_params(body, [("named-graph-uri", "urn:n")])
+    builder = EnvironBuilder(method="POST", data=body, content_type="application/x-www-form-urlencoded")
+    theirs = Request(builder.get_environ()).form
+    for key in theirs:
+        assert ours[key] == theirs.getlist(key), key
+    assert ours["named-graph-uri"] == ["urn:n"]  # the URL's parameters come along
+    with pytest.raises(HTTPError) as refused:
+        protocol.form_params(b"&" * 20_000)
+    assert refused.value.http_status == 400 and "fields" in str(refused.value)

@@ -35,7 +35,7 @@ import pyoxigraph as ox
 from .. import iri as I
 from ..errors import NotFoundError, QuerySyntaxError, StoreError
 from ..kb import KnowledgeBase
-from . import guard
+from . import guard, protocol
 from .describe import entity_page, entity_rdf_query
 from .errors import HTTPError
 from .negotiation import GRAPH_MEDIA_TYPES, RESULT_MEDIA_TYPES, media_type
@@ -142,18 +142,31 @@ def _capped(write: Callable[[Any], None], limit: int) -> tuple[bytes, bool, int]
 
 # -- SPARQL -------------------------------------------------------------------
 
-def query(kb: KnowledgeBase, *, text: str, results_format: str | None,
-          graph_format: str | None, max_rows: int, base_iri: str | None = None,
+def query(kb: KnowledgeBase, *, text: str | None = None, results_format: str | None = None,
+          graph_format: str | None = None, max_rows: int, base_iri: str | None = None,
           default_graph: list[str] | None = None, named_graphs: list[str] | None = None,
           union: bool = False, max_depth: int = guard.DEFAULT_MAX_DEPTH,
-          allowed_services: Sequence[str] = ()) -> Outcome:
+          allowed_services: Sequence[str] = (), form: bytes | None = None,
+          url_params: Sequence[tuple[str, str]] = (), accept: str | None = None) -> Outcome:
     """Run a SPARQL query and serialize its answer in whichever of the two formats fits.
 
     The guard reads the text first, here in the worker rather than in the web
     process: reading a 16 MiB query takes seconds of Python, which in the web
     process would hold up every other request and here counts against the
-    query's own deadline.
+    query's own deadline. For the same reason a query sent as a URL-encoded
+    form arrives as the raw ``form`` body (with the URL's ``url_params`` and the
+    ``accept`` header) and is decoded and negotiated here (see protocol.py).
     """
+    if form is not None:
+        params = protocol.form_params(form, url_params)
+        text = protocol.one(params.get("query", []), "query")
+        results_format, graph_format = protocol.formats(accept, (params.get("format") or [None])[0])
+        default = protocol.valid_graphs(params.get("default-graph-uri", []), "default-graph-uri")
+        named = protocol.valid_graphs(params.get("named-graph-uri", []), "named-graph-uri")
+        if default or named:
+            default_graph, named_graphs = default, named
+    if text is None:
+        raise HTTPError(400, "the request has no query")
     guard.inspect(text, max_depth=max_depth, allowed_services=allowed_services)
     options: dict[str, Any] = {}
     if default_graph is not None or named_graphs is not None:
@@ -204,12 +217,22 @@ def triples(write: Callable[..., Any], fmt: ox.RdfFormat, max_rows: int) -> Outc
                    media_type(fmt), truncated, lines)
 
 
-def sparql_update(kb: KnowledgeBase, *, text: str, base_iri: str | None = None,
+def sparql_update(kb: KnowledgeBase, *, text: str | None = None, base_iri: str | None = None,
                   max_depth: int = guard.DEFAULT_MAX_DEPTH, allowed_services: Sequence[str] = (),
-                  using: Sequence[str] = (), using_named: Sequence[str] = ()) -> Outcome:
+                  using: Sequence[str] = (), using_named: Sequence[str] = (),
+                  form: bytes | None = None, url_params: Sequence[tuple[str, str]] = ()) -> Outcome:
     """A SPARQL update from a client: the guard (LOAD refused, SERVICE allow-listed), the
     protocol's ``using-graph-uri`` / ``using-named-graph-uri`` as USING clauses, then
-    :func:`update`. Read here in the writer, under the deadline (see :func:`query`)."""
+    :func:`update`. Read here in the writer, under the deadline (see :func:`query`),
+    from a URL-encoded ``form`` body when the update came as one."""
+    if form is not None:
+        params = protocol.form_params(form, url_params)
+        text = protocol.one(params.get("update", []), "update")
+        using = protocol.valid_graphs(params.get("using-graph-uri", []), "using-graph-uri")
+        using_named = protocol.valid_graphs(params.get("using-named-graph-uri", []),
+                                            "using-named-graph-uri")
+    if text is None:
+        raise HTTPError(400, "the request has no update")
     guard.inspect(text, max_depth=max_depth, allowed_services=allowed_services, update=True)
     return update(kb, text=guard.add_using(text, using, using_named), base_iri=base_iri)
 
