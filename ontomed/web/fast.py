@@ -28,7 +28,8 @@ from werkzeug.wsgi import get_host
 
 from ..errors import OntomedError
 from .context import MESSAGE_HEADER, TRUNCATED_HEADER, WebState, truncation_headers
-from .sparql import answer_query, valid_graphs
+from .protocol import valid_graphs
+from .sparql import answer_query
 
 log = logging.getLogger("ontomed.web")
 

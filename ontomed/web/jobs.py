@@ -38,7 +38,12 @@ from ..kb import KnowledgeBase
 from . import guard, protocol
 from .describe import entity_page, entity_rdf_query
 from .errors import HTTPError
-from .negotiation import GRAPH_MEDIA_TYPES, RESULT_MEDIA_TYPES, media_type
+from .negotiation import (
+    GRAPH_MEDIA_TYPES,
+    RESULT_MEDIA_TYPES,
+    media_type,
+    not_acceptable,
+)
 
 TSV = ox.QueryResultsFormat.TSV
 NT = ox.RdfFormat.N_TRIPLES
@@ -263,9 +268,7 @@ def rdf_format_for(ext: str) -> ox.RdfFormat:
 
 def _need(fmt: Any, what: str, offered: dict[str, Any]) -> Any:
     if fmt is None:
-        raise HTTPError(406, f"the query returns {what}, and none of the media types in Accept "
-                        f"(or the format parameter) can carry it; this endpoint offers: "
-                        f"{', '.join(dict.fromkeys(offered))}")
+        raise not_acceptable(f"{what} (what this query returns)", offered)
     return fmt
 
 

@@ -30,7 +30,7 @@ def endpoint() -> Response:
             raise HTTPError(400, "an update must be sent by POST, never by GET (SPARQL 1.1 Protocol §2.2)")
         if "query" not in request.args:
             return service_description()
-        return run_query(_one(request.args.getlist("query"), "query"), request.args)
+        return run_query(protocol.one(request.args.getlist("query"), "query"), request.args)
     kind = request.mimetype
     if kind == FORM:
         # The body is decoded in the worker (protocol.py says why); here only which
@@ -55,8 +55,6 @@ def endpoint() -> Response:
 
 _FORM_QUERY = re.compile(rb"(?:^|&)query=")
 _FORM_UPDATE = re.compile(rb"(?:^|&)update=")
-_one = protocol.one
-valid_graphs = protocol.valid_graphs
 
 
 def _body_text() -> str:
@@ -73,7 +71,7 @@ def _body_text() -> str:
 
 
 def _graphs(params: MultiDict, name: str) -> list[str]:
-    return valid_graphs(params.getlist(name), name)
+    return protocol.valid_graphs(params.getlist(name), name)
 
 
 def _base_iri() -> str:
