@@ -136,14 +136,15 @@ def serve(make_app: Callable[[], Flask], config: ServerConfig, *,
         log_enabled=True, log_level=LogLevels.error, log_access=False,
         workers_kill_timeout=max(10, int(config.timeout) + 5),
     )
-    threading.Thread(target=watch, daemon=True).start()
+    watcher = threading.Thread(target=watch, daemon=True)
+    watcher.start()
     try:
         server.serve(target_loader=load)
     except SystemExit:  # granian's way to say the server process ended on its own
         pass
     finally:
         os.close(write_end)
-    time.sleep(0.05)  # let the watcher take a reply that came at the very end
+    watcher.join(5)  # the server process has ended: its reply, or end of file, is there
     reply = started.get("reply", "")
     if reply and reply != "ok":
         code, _, message = reply.partition(" ")
