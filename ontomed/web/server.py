@@ -22,9 +22,9 @@ from __future__ import annotations
 import logging
 import multiprocessing.util
 import os
+import signal
 import socket
 import sys
-import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
@@ -107,8 +107,8 @@ def serve(make_app: Callable[[], Flask], config: ServerConfig, *,
     port = _check_address(config.host, config.port)
     host = f"[{config.host}]" if ":" in config.host else config.host
     url = f"http://{host}:{port}/"
-    read_end, write_end = os.pipe()  # the server process says "ok", or why it could not start
-    started: dict[str, str] = {}
+    # Why the server process could not start, if it could not: read here once it has ended.
+    read_end, write_end = os.pipe()
 
     def load(target: str) -> Any:  # in the server process
         os.close(read_end)
@@ -117,18 +117,15 @@ def serve(make_app: Callable[[], Flask], config: ServerConfig, *,
         except OntomedError as exc:
             os.write(write_end, f"{exc.exit_code} {exc}".encode())
             os._exit(exc.exit_code)
+        os.write(write_end, b"ok")
+        os.close(write_end)
         state = app.extensions["ontomed"]
         multiprocessing.util.Finalize(state, state.close, exitpriority=10)  # on the way out
         for handler in logging.getLogger("_granian").handlers:
             handler.addFilter(_no_stream_tracebacks)
-        os.write(write_end, b"ok")
-        os.close(write_end)
+        _leave_sigint_to_the_supervisor()
+        (announce or (lambda u: print(u, flush=True)))(url)
         return AccessLog(app)
-
-    def watch() -> None:  # in the supervisor
-        started["reply"] = os.read(read_end, 65536).decode(errors="replace")
-        if started["reply"] == "ok":
-            (announce or (lambda u: print(u, flush=True)))(url)
 
     server = Server(
         "ontomed", address=config.host, port=port, interface=Interfaces.WSGI, workers=1,
@@ -136,23 +133,59 @@ def serve(make_app: Callable[[], Flask], config: ServerConfig, *,
         log_enabled=True, log_level=LogLevels.error, log_access=False,
         workers_kill_timeout=max(10, int(config.timeout) + 5),
     )
-    watcher = threading.Thread(target=watch, daemon=True)
-    watcher.start()
+    if sys.platform == "linux" and multiprocessing.get_start_method() != "fork":
+        # granian forks its server process when the default start method is fork and
+        # spawns it otherwise (Python 3.14's default); a spawned process would need
+        # `load` and the app's settings pickled. Fork, as on Python 3.11 to 3.13.
+        multiprocessing.set_start_method("fork", force=True)
     try:
         server.serve(target_loader=load)
-    except SystemExit:  # granian's way to say the server process ended on its own
+    except SystemExit:
+        # granian's way to say the server process ended without being asked to: also
+        # when SIGTERM reaches it a moment before the supervisor (pkill). Once the app
+        # had started, that is a stop, said by granian's own log line if it was not.
         pass
     finally:
         os.close(write_end)
-    watcher.join(5)  # the server process has ended: its reply, or end of file, is there
-    reply = started.get("reply", "")
-    if reply and reply != "ok":
+    with os.fdopen(read_end, "rb") as pipe:  # every writer has ended: this cannot block
+        reply = pipe.read().decode(errors="replace")
+    if reply == "ok":
+        return
+    if reply:
         code, _, message = reply.partition(" ")
         error = OntomedError(message)
         error.exit_code = int(code) if code.isdigit() else 1
         raise error
-    if not reply:
-        raise OntomedError("the server process ended before it could serve (see the lines above)")
+    raise OntomedError("the server process ended before it could serve (see the lines above)")
+
+
+def _leave_sigint_to_the_supervisor() -> None:
+    """In the server process: ignore SIGINT once granian has set its handlers.
+
+    Ctrl-C in a terminal sends SIGINT to every process of the group. The
+    supervisor then stops the server process with SIGTERM, and when that
+    SIGTERM lands just after the server process's own SIGINT, granian 2.8's
+    worker sometimes never wakes from its shutdown wait (seen here in about one
+    stop in ten), so the stop took the whole kill timeout. With SIGINT ignored
+    the server process stops on the supervisor's SIGTERM alone, as it does for
+    `kill` or `pkill` (SIGTERM). granian reads this function at the moment it
+    sets its handlers (an import inside its worker), so wrapping it here, before
+    the worker starts, is enough; if a later granian moves it, nothing changes.
+    """
+    try:
+        import granian._signals as granian_signals
+    except ImportError:  # pragma: no cover - a granian without the module
+        return
+    original = getattr(granian_signals, "set_sync_signals", None)
+    if original is None:  # pragma: no cover
+        return
+
+    def set_sync_signals() -> Any:
+        event = original()
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        return event
+
+    granian_signals.set_sync_signals = set_sync_signals
 
 
 def _no_stream_tracebacks(record: logging.LogRecord) -> bool:
