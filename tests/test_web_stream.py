@@ -188,7 +188,7 @@ def test_a_wall_of_brackets_is_refused_at_once(server):
 
 def others_are_served_while(server, send) -> object:
     """Run ``send()`` in a thread; meanwhile other requests must each be answered in under
-    a second. Returns what ``send`` returned."""
+    1.5 s (a busy CI machine is slower). Returns what ``send`` returned."""
     import threading
 
     done: dict[str, object] = {}
@@ -201,7 +201,7 @@ def others_are_served_while(server, send) -> object:
         assert "true" in http("GET", server.sparql + "?query=ASK%7B%7D").text
         slowest = max(slowest, time.monotonic() - began)
     thread.join()
-    assert slowest < 1.0
+    assert slowest < 1.5  # the web process stalled 2-3 s on these before
     return done["reply"]
 
 
