@@ -22,6 +22,9 @@ STDIN = "-"
 
 
 def _open_text(source: str) -> str:
+    """The text of a file, or of standard input for ``-``; a one-line error otherwise."""
+    if source == STDIN:
+        return sys.stdin.read()
     path = Path(source)
     if not path.exists():
         raise NotFoundError(f"{source}: no such file")
@@ -41,7 +44,7 @@ class TextReader(Reader):
     extensions = (".txt", ".text")
 
     def read(self, source: str) -> Iterator[Document | SkippedDocument]:
-        text = sys.stdin.read() if source == STDIN else _open_text(source)
+        text = _open_text(source)
         if not text.strip():
             yield SkippedDocument(source, "empty file")
             return
@@ -59,7 +62,7 @@ class JsonLinesReader(Reader):
     extensions = (".jsonl", ".ndjson")
 
     def read(self, source: str) -> Iterator[Document | SkippedDocument]:
-        text = sys.stdin.read() if source == STDIN else _open_text(source)
+        text = _open_text(source)
         yield from self.read_lines(text.splitlines(), source)
 
     @staticmethod
@@ -154,7 +157,7 @@ class ClinicalTrialsReader(Reader):
     extensions = (".json",)
 
     def read(self, source: str) -> Iterator[Document | SkippedDocument]:
-        text = sys.stdin.read() if source == STDIN else _open_text(source)
+        text = _open_text(source)
         try:
             data = json.loads(text)
         except json.JSONDecodeError as exc:

@@ -84,3 +84,20 @@ def test_form_fields_are_read_as_werkzeug_reads_them():
     with pytest.raises(HTTPError) as refused:
         protocol.form_params(b"&" * 20_000)
     assert refused.value.http_status == 400 and "fields" in str(refused.value)
+
+
+def test_a_plain_get_query_never_reaches_the_flask_view():
+    """Without this, the equivalence test above would pass with no fast path at all."""
+    app = create_app(make_example_kb(), ServerConfig(workers=1))
+    try:
+        def view_that_must_not_run():
+            raise AssertionError("the Flask view answered a plain GET query")
+
+        app.view_functions["sparql.endpoint"] = view_that_must_not_run
+        client = app.test_client()
+        fast = client.get("/sparql?" + urlencode({"query": "ASK { ome:metformin a om:Drug }"}))
+        assert fast.status_code == 200 and b"true" in fast.data
+        slow = client.post("/sparql", data={"query": "ASK { ome:metformin a om:Drug }"})
+        assert slow.status_code == 500  # the POST did go to the (replaced) view
+    finally:
+        app.extensions["ontomed"].close()

@@ -97,14 +97,18 @@ def open_engine(kb: KnowledgeBase | str | os.PathLike[str], config: ServerConfig
     return ProcessEngine(Path(kb), config)
 
 
-def check_servable(kb_path: str | os.PathLike[str]) -> None:
-    """Raise the error :class:`ProcessEngine` would, without starting it: no knowledge
-    base there, or another process holds it. (``ontomed serve`` asks before it forks.)"""
+def _store_dir(kb_path: str | os.PathLike[str]) -> Path:
     store_dir = Path(kb_path) / STORE_DIR
     if not store_dir.is_dir():
         raise NotFoundError(f"no knowledge base at {kb_path} "
                             f"(create one with: ontomed init --kb {kb_path})")
-    lock = _StoreLock(store_dir, Path(kb_path))
+    return store_dir
+
+
+def check_servable(kb_path: str | os.PathLike[str]) -> None:
+    """Raise the error :class:`ProcessEngine` would, without starting it: no knowledge
+    base there, or another process holds it. (``ontomed serve`` asks before it forks.)"""
+    lock = _StoreLock(_store_dir(kb_path), Path(kb_path))
     lock.acquire()
     lock.release()
 
@@ -392,11 +396,7 @@ class ProcessEngine:
 
     def __init__(self, kb_path: Path, config: ServerConfig) -> None:
         self.kb_path, self.config, self.generation = Path(kb_path), config, 0
-        store_dir = self.kb_path / STORE_DIR
-        if not store_dir.is_dir():
-            raise NotFoundError(f"no knowledge base at {kb_path} "
-                                f"(create one with: ontomed init --kb {kb_path})")
-        self._lock = _StoreLock(store_dir, self.kb_path)
+        self._lock = _StoreLock(_store_dir(kb_path), self.kb_path)
         self._lock.acquire()
         self._ctx = multiprocessing.get_context("forkserver")
         self._ctx.set_forkserver_preload([worker.__name__])

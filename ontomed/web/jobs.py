@@ -166,15 +166,13 @@ def query(kb: KnowledgeBase, *, text: str | None = None, results_format: str | N
         params = protocol.form_params(form, url_params)
         text = protocol.one(params.get("query", []), "query")
         results_format, graph_format = protocol.formats(accept, (params.get("format") or [None])[0])
-        default = protocol.valid_graphs(params.get("default-graph-uri", []), "default-graph-uri")
-        named = protocol.valid_graphs(params.get("named-graph-uri", []), "named-graph-uri")
-        if default or named:
-            default_graph, named_graphs = default, named
+        default_graph = protocol.valid_graphs(params.get("default-graph-uri", []), "default-graph-uri")
+        named_graphs = protocol.valid_graphs(params.get("named-graph-uri", []), "named-graph-uri")
     if text is None:
         raise HTTPError(400, "the request has no query")
     guard.inspect(text, max_depth=max_depth, allowed_services=allowed_services)
     options: dict[str, Any] = {}
-    if default_graph is not None or named_graphs is not None:
+    if default_graph or named_graphs:  # the protocol's dataset; none given: the store's own
         options["default_graph"] = [_graph(g) for g in default_graph or []]
         options["named_graphs"] = [_graph(g) for g in named_graphs or []]
     elif union:

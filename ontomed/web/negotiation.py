@@ -55,11 +55,6 @@ class Choice:
     results: ox.QueryResultsFormat | None
     graph: ox.RdfFormat | None
 
-    def require_results(self) -> ox.QueryResultsFormat:
-        if self.results is None:
-            raise not_acceptable("SPARQL results", RESULT_MEDIA_TYPES)
-        return self.results
-
     def require_graph(self) -> ox.RdfFormat:
         if self.graph is None:
             raise not_acceptable("an RDF graph", GRAPH_MEDIA_TYPES)

@@ -6,12 +6,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from typing import Any
 
 import pyoxigraph as ox
 from flask import Blueprint, Response, redirect, request, url_for
 from werkzeug.datastructures import MultiDict
 
 from . import negotiation, protocol
+from .config import ServerConfig
 from .context import WebState, authorize_write, outcome_response, state
 from .errors import HTTPError
 from .jobs import Outcome
@@ -80,19 +82,16 @@ def _base_iri() -> str:
 
 
 def run_query(text: str | None, params: MultiDict, *, form: bytes | None = None) -> Response:
-    if form is not None:  # the worker reads the form, the URL's parameters and Accept
-        cfg = state().config
-        outcome = state().engine.run(
-            "query", form=form, url_params=list(params.items(multi=True)),
-            accept=request.headers.get("Accept"), max_rows=cfg.max_rows, base_iri=_base_iri(),
-            union=cfg.union_default_graph, max_depth=cfg.max_depth,
-            allowed_services=list(cfg.service_allowlist))
-        return outcome_response(outcome)
-    assert text is not None
-    outcome = answer_query(state(), text, accept=request.headers.get("Accept"),
-                           format_param=params.get("format"),
-                           default=_graphs(params, "default-graph-uri"),
-                           named=_graphs(params, "named-graph-uri"), base_iri=_base_iri())
+    if form is None:
+        assert text is not None
+        return outcome_response(answer_query(
+            state(), text, accept=request.headers.get("Accept"),
+            format_param=params.get("format"), default=_graphs(params, "default-graph-uri"),
+            named=_graphs(params, "named-graph-uri"), base_iri=_base_iri()))
+    # a form: the worker reads it, with the URL's parameters and Accept (protocol.py)
+    outcome = state().engine.run("query", form=form, url_params=list(params.items(multi=True)),
+                                 accept=request.headers.get("Accept"), base_iri=_base_iri(),
+                                 **_query_settings(state().config))
     return outcome_response(outcome)
 
 
@@ -101,31 +100,30 @@ def answer_query(st: WebState, text: str, *, accept: str | None, format_param: s
     """A query's answer: content negotiation, then the engine, whose job reads the text
     with the guard before Oxigraph sees it (jobs.query). Shared by the Flask view and
     the fast path (fast.py), so the two cannot answer differently."""
-    cfg = st.config
     results_format, graph_format = protocol.formats(accept, format_param)
-    dataset = bool(default or named)
-    return st.engine.run(
-        "query", text=text, max_rows=cfg.max_rows, base_iri=base_iri,
-        results_format=results_format, graph_format=graph_format,
-        default_graph=default if dataset else None, named_graphs=named if dataset else None,
-        union=cfg.union_default_graph, max_depth=cfg.max_depth,
-        allowed_services=list(cfg.service_allowlist),
-    )
+    return st.engine.run("query", text=text, base_iri=base_iri, results_format=results_format,
+                         graph_format=graph_format, default_graph=default, named_graphs=named,
+                         **_query_settings(st.config))
 
 
 def run_update(text: str | None, params: MultiDict, *, form: bytes | None = None) -> Response:
     authorize_write()
-    cfg = state().config
-    if form is not None:  # the writer reads the form and the URL's parameters
-        state().engine.run("update", form=form, url_params=list(params.items(multi=True)),
-                           base_iri=_base_iri(), max_depth=cfg.max_depth,
-                           allowed_services=list(cfg.service_allowlist))
-        return Response(status=204)
-    state().engine.run("update", text=text, base_iri=_base_iri(), max_depth=cfg.max_depth,
-                       allowed_services=list(cfg.service_allowlist),
-                       using=_graphs(params, "using-graph-uri"),
-                       using_named=_graphs(params, "using-named-graph-uri"))
+    if form is None:
+        given = {"text": text, "using": _graphs(params, "using-graph-uri"),
+                 "using_named": _graphs(params, "using-named-graph-uri")}
+    else:  # the writer reads the form and the URL's parameters
+        given = {"form": form, "url_params": list(params.items(multi=True))}
+    state().engine.run("update", base_iri=_base_iri(), **given, **_guard_settings(state().config))
     return Response(status=204)
+
+
+def _guard_settings(cfg: ServerConfig) -> dict[str, Any]:
+    """What the guard in a query or update job needs from the server's settings."""
+    return {"max_depth": cfg.max_depth, "allowed_services": list(cfg.service_allowlist)}
+
+
+def _query_settings(cfg: ServerConfig) -> dict[str, Any]:
+    return {"max_rows": cfg.max_rows, "union": cfg.union_default_graph, **_guard_settings(cfg)}
 
 
 # -- the service description ---------------------------------------------------
