@@ -420,6 +420,29 @@ class KnowledgeBase:
         if not self.in_memory and not self.read_only:
             self.store.flush()
 
+    def files_fingerprint(self) -> str | None:
+        """A cheap fingerprint of the store's data files (RocksDB tables and non-empty logs).
+
+        Unchanged files mean unchanged data, so a cache of something computed from
+        the store (the compiled vocabulary, the diagnosis model) is still valid
+        when this is; a changed fingerprint says only that something may have
+        changed. ``None`` in memory or when the files cannot be listed.
+        """
+        if self.path is None:
+            return None
+        self.flush()  # writes still in memory must reach the files to be seen
+        digest = hashlib.sha256()
+        try:
+            entries = sorted(os.scandir(self.path / STORE_DIR), key=lambda e: e.name)
+            for entry in entries:
+                if entry.name.endswith((".sst", ".log")):
+                    size = entry.stat().st_size
+                    if size:
+                        digest.update(f"{entry.name}:{size};".encode())
+        except OSError:
+            return None
+        return digest.hexdigest()
+
     # -- SPARQL ------------------------------------------------------------
     def query(self, sparql: str, *, prefixes: Mapping[str, str] | None = None,
               **options: Any) -> ox.QuerySolutions | ox.QueryBoolean | ox.QueryTriples:

@@ -99,7 +99,7 @@ def test_the_compiled_vocabulary_is_cached_beside_an_on_disk_knowledge_base(tmp_
     kb = KnowledgeBase(tmp_path / "kb")
     assert pickle.loads(cache.read_bytes())["content_key"] == dictionary._content_key(kb)
     again = vocabulary_for(kb)
-    assert pickle.loads(cache.read_bytes())["files_key"] == dictionary._files_key(kb)
+    assert pickle.loads(cache.read_bytes())["files_key"] == kb.files_fingerprint()
     assert [m.iri for m in again.find("Glucophage and exemplarol")] == [
         ENTITY + "metformin", ENTITY + "exemplarol"]
     assert again.types[ENTITY + "metformin"] == {"Drug"}

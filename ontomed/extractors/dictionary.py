@@ -16,7 +16,6 @@ pickle instead of reading every label and compiling the automaton.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import pickle
 import threading
@@ -290,25 +289,6 @@ def _content_key(kb: KnowledgeBase) -> str:
     return f"v{CACHE_VERSION}-{n}"
 
 
-def _files_key(kb: KnowledgeBase) -> str | None:
-    """A cheap fingerprint of the store's data files (RocksDB tables and non-empty logs):
-    unchanged files mean unchanged data, so the content key need not be recomputed."""
-    if kb.path is None:
-        return None
-    kb.flush()  # writes still in memory must reach the files to be seen
-    digest = hashlib.sha256()
-    try:
-        entries = sorted(os.scandir(kb.path / "store"), key=lambda e: e.name)
-        for entry in entries:
-            if entry.name.endswith((".sst", ".log")):
-                size = entry.stat().st_size
-                if size:
-                    digest.update(f"{entry.name}:{size};".encode())
-    except OSError:
-        return None
-    return digest.hexdigest()
-
-
 _memory_cache: dict[tuple[int, str], Vocabulary] = {}
 _lock = threading.Lock()
 
@@ -317,7 +297,7 @@ def vocabulary_for(kb: KnowledgeBase) -> Vocabulary:
     """The compiled vocabulary of ``kb``: from this process, from the cache beside an
     on-disk knowledge base, or compiled from the store (and then cached)."""
     with _lock:
-        files_key = _files_key(kb)
+        files_key = kb.files_fingerprint()
         cache_file = kb.path / "cache" / f"vocabulary-v{CACHE_VERSION}.pickle" if kb.path else None
         cached = _read_cache(cache_file)
         if cached is not None and files_key is not None and cached.get("files_key") == files_key:
