@@ -862,6 +862,15 @@ class KnowledgeBase:
 
         return compute_stats(self)
 
+    def adjacency(self, properties: Iterable[str] | None = None,
+                  classes: Iterable[str] | None = None) -> Any:
+        """The facts as a scipy CSR matrix over a stable entity index
+        (:func:`ontomed.apps.adjacency.adjacency`; ``.to_torch()`` for torch)."""
+        from .apps.adjacency import adjacency
+
+        return adjacency(self, None if properties is None else list(properties),
+                         None if classes is None else list(classes))
+
     def loads(self) -> list[dict[str, Any]]:
         """Files loaded so far (source, quads, graph, when)."""
         return sorted(self._meta["loads"].values(), key=lambda r: r.get("at") or "")
