@@ -35,6 +35,7 @@ DEFAULT_PLUGINS: tuple[str, ...] = (
     "ontomed.default_plugins.generation",
     "ontomed.default_plugins.vocab",
     "ontomed.default_plugins.adjacency",
+    "ontomed.default_plugins.treatment",
 )
 ENTRY_POINT_GROUP = "ontomed"
 

@@ -136,7 +136,10 @@ def resolve_names(kb: KnowledgeBase, names: Iterable[str], *, role: str,
     with one of them; ``preference`` filters and orders the rest (see
     :data:`Preference`). A name given twice resolves once.
     """
-    look = _Lookup(kb, frozenset(I.class_iri(c)[len(I.OM):] for c in classes), preference)
+    wanted = {I.class_iri(c)[len(I.OM):] for c in classes}
+    if "Condition" in wanted:  # the name index knows the classes entities are typed with
+        wanted |= {"Disease", "Symptom"}
+    look = _Lookup(kb, frozenset(wanted), preference)
     resolved: list[Resolved] = []
     problems: list[NameProblem] = []
     seen: set[str] = set()
@@ -153,6 +156,33 @@ def resolve_names(kb: KnowledgeBase, names: Iterable[str], *, role: str,
     if problems:
         raise UnknownNamesError(problems)
     return resolved
+
+
+class NameResolver:
+    """Resolves several groups of names (findings, then excluded findings; a disease, then
+    conditions, then drugs) and reports every problem of every group in one error.
+
+    >>> names = NameResolver(kb)
+    >>> disease = names.resolve(["hypertension"], role="disease", classes=["Condition"])
+    >>> drugs = names.resolve(["aspirin"], role="drug", classes=["Drug"])
+    >>> names.check()   # raises UnknownNamesError naming every bad name of both groups
+    """
+
+    def __init__(self, kb: KnowledgeBase) -> None:
+        self.kb = kb
+        self.problems: list[NameProblem] = []
+
+    def resolve(self, names: Iterable[str], *, role: str, classes: Iterable[str] = (),
+                preference: Preference | None = None) -> list[Resolved]:
+        try:
+            return resolve_names(self.kb, names, role=role, classes=classes, preference=preference)
+        except UnknownNamesError as exc:
+            self.problems.extend(exc.problems)
+            return []
+
+    def check(self) -> None:
+        if self.problems:
+            raise UnknownNamesError(self.problems)
 
 
 def _resolve_one(look: _Lookup, name: str, role: str) -> Resolved | NameProblem:
