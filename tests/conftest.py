@@ -59,6 +59,36 @@ def add_sample_facts(kb: KnowledgeBase) -> None:
         source_record="219700", annotations={"severity": "causal"}))
 
 
+def _label_ev(text: str, **annotations: str) -> Evidence:
+    return Evidence(document="https://example.org/label", extractor="test", text=text,
+                    annotations=annotations)
+
+
+def add_treatment_facts(kb: KnowledgeBase) -> KnowledgeBase:
+    """The example data plus hierarchies, a drug class and interactions with severities."""
+    kb.add_entity("hyperlipidemia", "Disease", "hyperlipidemia")
+    kb.add_entity("hypercholesterolemia", "Disease", "hypercholesterolemia", broader=["hyperlipidemia"])
+    kb.add_entity("niacin", "Drug", "niacin")
+    kb.add_fact("niacin", "treats", "hyperlipidemia", evidence=_label_ev("Niacin lowers triglycerides."))
+    kb.add_entity("statins", "Drug", "statins")
+    kb.add_entity("simvastatin", "Drug", "simvastatin", broader=["statins"])
+    kb.add_entity("atorvastatin", "Drug", "atorvastatin", broader=["statins"])
+    kb.add_fact("simvastatin", "treats", "hypercholesterolemia", evidence=_label_ev("Simvastatin lowers LDL."))
+    kb.add_entity("liver_disease", "Disease", "liver disease")
+    kb.add_entity("hepatitis", "Disease", "hepatitis", broader=["liver_disease"])
+    kb.add_fact("statins", "contraindicatedFor", "liver_disease",
+                evidence=_label_ev("Statins are contraindicated in active liver disease."))
+    kb.add_fact("atorvastatin", "interactsWith", "clarithromycin", evidence=_label_ev(
+        "Clarithromycin raises atorvastatin levels.", severity="precaution for use"))
+    kb.add_fact("simvastatin", "interactsWith", "clarithromycin", evidence=_label_ev(
+        "Do not combine simvastatin with clarithromycin.", severity="contraindicated"))
+    kb.add_entity("kidney_disease", "Disease", "kidney disease")
+    kb.add_entity("chronic_kidney_disease", "Disease", "chronic kidney disease", broader=["kidney_disease"])
+    kb.add_entity("duodenal_ulcer", "Disease", "duodenal ulcer", broader=["peptic_ulcer"])
+    kb.add_entity("gi_bleeding", "Symptom", "gastrointestinal bleeding", broader=["bleeding"])
+    return kb
+
+
 # -- the bundled vocabularies: read and imported once per test session ----------
 
 @pytest.fixture(scope="session")

@@ -7,48 +7,18 @@ import json
 import pytest
 from click.testing import CliRunner
 
-from ontomed import Evidence, KnowledgeBase
+from ontomed import KnowledgeBase
 from ontomed.apps.names import UnknownNamesError
 from ontomed.apps.treatment import CAUTION, EXCLUDED, SUGGESTED, treat
 from ontomed.cli import cli
 from ontomed.iri import ENTITY
 
-from .conftest import make_example_kb
-
-
-def _ev(text: str, **annotations: str) -> Evidence:
-    return Evidence(document="https://example.org/label", extractor="test", text=text,
-                    annotations=annotations)
-
-
-def _build(kb: KnowledgeBase) -> KnowledgeBase:
-    """The example data plus hierarchies, a drug class and interactions with severities."""
-    kb.add_entity("hyperlipidemia", "Disease", "hyperlipidemia")
-    kb.add_entity("hypercholesterolemia", "Disease", "hypercholesterolemia", broader=["hyperlipidemia"])
-    kb.add_entity("niacin", "Drug", "niacin")
-    kb.add_fact("niacin", "treats", "hyperlipidemia", evidence=_ev("Niacin lowers triglycerides."))
-    kb.add_entity("statins", "Drug", "statins")
-    kb.add_entity("simvastatin", "Drug", "simvastatin", broader=["statins"])
-    kb.add_entity("atorvastatin", "Drug", "atorvastatin", broader=["statins"])
-    kb.add_fact("simvastatin", "treats", "hypercholesterolemia", evidence=_ev("Simvastatin lowers LDL."))
-    kb.add_entity("liver_disease", "Disease", "liver disease")
-    kb.add_entity("hepatitis", "Disease", "hepatitis", broader=["liver_disease"])
-    kb.add_fact("statins", "contraindicatedFor", "liver_disease",
-                evidence=_ev("Statins are contraindicated in active liver disease."))
-    kb.add_fact("atorvastatin", "interactsWith", "clarithromycin", evidence=_ev(
-        "Clarithromycin raises atorvastatin levels.", severity="precaution for use"))
-    kb.add_fact("simvastatin", "interactsWith", "clarithromycin", evidence=_ev(
-        "Do not combine simvastatin with clarithromycin.", severity="contraindicated"))
-    kb.add_entity("kidney_disease", "Disease", "kidney disease")
-    kb.add_entity("chronic_kidney_disease", "Disease", "chronic kidney disease", broader=["kidney_disease"])
-    kb.add_entity("duodenal_ulcer", "Disease", "duodenal ulcer", broader=["peptic_ulcer"])
-    kb.add_entity("gi_bleeding", "Symptom", "gastrointestinal bleeding", broader=["bleeding"])
-    return kb
+from .conftest import add_treatment_facts, make_example_kb
 
 
 @pytest.fixture(scope="module")
 def kb() -> KnowledgeBase:
-    return _build(make_example_kb())
+    return add_treatment_facts(make_example_kb())
 
 
 def _by_drug(report) -> dict:  # noqa: ANN001
@@ -151,7 +121,7 @@ def test_the_patient_context_is_never_written(kb):
 
 
 def test_the_command_prints_the_verdicts_with_their_sources(tmp_path):
-    _build(make_example_kb(tmp_path / "kb")).close()
+    add_treatment_facts(make_example_kb(tmp_path / "kb")).close()
     runner = CliRunner()
     args = ["treat", "--kb", str(tmp_path / "kb"), "--disease", "hypercholesterolemia",
             "--taking", "clarithromycin", "--condition", "hepatitis"]

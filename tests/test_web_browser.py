@@ -3,6 +3,7 @@ driven by selenium): run an example query, see the rows, follow a link."""
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -13,6 +14,8 @@ from .live_server import build_example_kb, http, live_server
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CHROMEDRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
+#: Set ONTOMED_SCREENSHOTS=DIR to keep screenshots of the pages for a person to look at.
+SCREENSHOTS = Path(os.environ["ONTOMED_SCREENSHOTS"]) if os.environ.get("ONTOMED_SCREENSHOTS") else None
 
 webdriver = pytest.importorskip("selenium.webdriver")
 if not (Path(CHROMIUM).exists() and Path(CHROMEDRIVER).exists()):
@@ -95,3 +98,26 @@ def test_a_query_error_is_shown_on_the_page(server, browser):
     browser.find_element(By.ID, "run").click()
     wait.until(EC.text_to_be_present_in_element((By.ID, "status"), "400"))
     assert "SPARQL syntax error" in browser.find_element(By.ID, "status").text
+
+
+def test_check_a_treatment_see_the_verdict_and_its_source_then_follow_the_drug(server, browser):
+    wait = WebDriverWait(browser, 15)
+    browser.get(server.url)
+    browser.find_element(By.LINK_TEXT, "Treat").click()
+    wait.until(EC.presence_of_element_located((By.ID, "treat-form")))
+    browser.find_element(By.ID, "disease").send_keys("heart attack")
+    browser.find_element(By.ID, "taking").send_keys("Coumadin\nclarithromycin")
+    browser.find_element(By.ID, "run").click()
+    wait.until(EC.presence_of_element_located((By.CSS_SELECTOR, "table.candidates tbody tr")))
+    (row,) = browser.find_elements(By.CSS_SELECTOR, "table.candidates tbody tr")
+    assert "aspirin" in row.text and "CAUTION" in row.text.upper()
+    assert "aspirin interacts with warfarin, which the patient takes" in row.text
+    row.find_element(By.XPATH, ".//li[contains(@class, 'reason')]//summary").click()
+    assert "Concomitant use of warfarin and aspirin" in row.text
+    assert browser.find_element(By.ID, "taking").get_attribute("value") == "Coumadin\nclarithromycin"
+    if SCREENSHOTS:
+        browser.save_screenshot(str(SCREENSHOTS / "treat.png"))
+    row.find_element(By.CSS_SELECTOR, "a.entity-link").click()
+    wait.until(EC.presence_of_element_located((By.CSS_SELECTOR, "article.entity h1")))
+    assert "aspirin" in browser.find_element(By.CSS_SELECTOR, "article.entity h1").text
+    assert hosts_contacted(browser) == {urlsplit(server.url).netloc}

@@ -8,7 +8,7 @@ from flask import Flask
 from flask_cors import CORS
 
 from ..kb import KnowledgeBase
-from . import browser, graph_store, meta, sparql
+from . import apps, browser, graph_store, meta, sparql
 from .config import ServerConfig
 from .context import MESSAGE_HEADER, TRUNCATED_HEADER, WebState
 from .engine import open_engine
@@ -16,7 +16,7 @@ from .errors import register_error_handlers
 from .fast import FastQueries
 from .limits import BodyLimit
 
-BLUEPRINTS = (sparql.bp, graph_store.bp, meta.bp, browser.bp)
+BLUEPRINTS = (sparql.bp, graph_store.bp, meta.bp, browser.bp, apps.bp)
 
 
 def create_app(kb: KnowledgeBase | str | os.PathLike[str],

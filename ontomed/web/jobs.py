@@ -350,6 +350,29 @@ def entity_rdf(kb: KnowledgeBase, *, iri: str, fmt: str, max_rows: int) -> Outco
                  max_rows=max_rows)
 
 
+# -- the applications (DESIGN §9) ----------------------------------------------
+
+def _application(run: Callable[[], Any]) -> dict[str, Any]:
+    """``{"status", "body"}``: the answer's ``to_dict()``, or the error as JSON a client can
+    act on (each unknown name with the closest names), computed here in the worker."""
+    from ..apps.names import UnknownNamesError
+    from ..errors import BadInputError
+
+    try:
+        return {"status": 200, "body": run().to_dict()}
+    except UnknownNamesError as exc:
+        return {"status": 400, "body": exc.to_dict()}
+    except BadInputError as exc:
+        return {"status": exc.http_status, "body": {"error": str(exc)}}
+
+
+def treatment(kb: KnowledgeBase, *, disease: str, conditions: Sequence[str] = (),
+              taking: Sequence[str] = ()) -> dict[str, Any]:
+    from ..apps.treatment import treat
+
+    return _application(lambda: treat(kb, disease, conditions=conditions, taking=taking))
+
+
 JOBS: dict[str, Callable[..., Any]] = {
     "query": query,
     "update": sparql_update,
@@ -360,6 +383,7 @@ JOBS: dict[str, Callable[..., Any]] = {
     "stats": stats,
     "entity": entity_page,
     "entity_rdf": entity_rdf,
+    "treat": treatment,
 }
 #: Jobs that write: they run in the single writer (see engine.py).
 WRITE_JOBS = frozenset({"update", "graph_put", "graph_post", "graph_delete"})

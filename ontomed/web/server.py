@@ -32,6 +32,7 @@ from typing import Any
 from flask import Flask
 
 from ..errors import OntomedError
+from .apps import PRIVATE_PATHS
 from .config import ServerConfig
 from .engine import StreamBroken
 
@@ -81,7 +82,9 @@ class _Logged:
 def _log(e: dict[str, Any], seen: dict[str, Any], began: float) -> None:
     if not access_log.isEnabledFor(logging.INFO):
         return
-    path = e.get("PATH_INFO", "") + (f"?{e['QUERY_STRING']}" if e.get("QUERY_STRING") else "")
+    path = e.get("PATH_INFO", "")
+    if e.get("QUERY_STRING") and not path.startswith(PRIVATE_PATHS):  # patient data is never logged
+        path += f"?{e['QUERY_STRING']}"
     if len(path) > 300:
         path = path[:300] + "…"
     access_log.info('%s - - [%s] "%s %s %s" %s %d %.0fms', e.get("REMOTE_ADDR", "-"),
