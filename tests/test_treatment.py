@@ -7,7 +7,7 @@ import json
 import pytest
 from click.testing import CliRunner
 
-from ontomed import KnowledgeBase
+from ontomed import Evidence, KnowledgeBase
 from ontomed.apps.names import UnknownNamesError
 from ontomed.apps.treatment import CAUTION, EXCLUDED, SUGGESTED, treat
 from ontomed.cli import cli
@@ -138,3 +138,16 @@ def test_the_command_prints_the_verdicts_with_their_sources(tmp_path):
     assert bad.output.strip().splitlines() == [
         "error: unknown disease 'hypertensoin'; closest: hypertension (ome:hypertension)"]
     assert "Example" in runner.invoke(cli, ["treat", "--help"]).output
+
+
+def test_a_drug_class_offered_as_a_treatment_names_its_members_that_the_patient_should_not_take():
+    kb = add_treatment_facts(make_example_kb())
+    kb.add_fact("statins", "treats", "hypercholesterolemia", evidence=Evidence(
+        document="https://example.org/guideline", extractor="test", text="Statins lower LDL."))
+    statins = _by_drug(treat(kb, "hypercholesterolemia", taking=["clarithromycin"]))["statins"]
+    assert statins.status == CAUTION
+    assert [(r.kind, r.matched.removeprefix(ENTITY), r.effect) for r in statins.reasons] == [
+        ("class member", "atorvastatin", CAUTION), ("class member", "simvastatin", CAUTION)]
+    assert statins.reasons[1].message.startswith("simvastatin, one of the statins, is excluded for "
+                                                 "this patient: simvastatin interacts with clarithromycin")
+    assert statins.reasons[1].sources[0].severity == "contraindicated"

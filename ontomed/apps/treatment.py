@@ -21,7 +21,10 @@ each against the patient's context:
   or a broader term of one (the drug causes *bleeding*, the patient has
   *gastrointestinal bleeding*): **excluded**; a narrower term of one: **caution**.
 
-A drug with no such reason is **suggested**. Every reason cites its evidence:
+A drug class offered as a treatment (*NSAIDs* for gout) gets a **caution** for
+each of its members (its narrower drugs) that the checks above exclude or
+flag, naming the member and its reason: the class may still be right, some of
+its members are not. A drug with no such reason is **suggested**. Every reason cites its evidence:
 the source (document title and identifier, or curated record), the sentence and
 the extractor, as the knowledge base holds them. Inverse properties a user may
 have asserted instead (``om:treatedBy``, ``om:hasContraindication``,
@@ -65,6 +68,10 @@ SEVERITIES: tuple[tuple[str, str], ...] = (
 )
 #: At most this many drugs the patient takes, and conditions (a form, not a record system).
 MAX_CONTEXT = 100
+#: A drug class offered as a treatment: at most this many of its members are checked, and
+#: at most MAX_MEMBERS_SHOWN of those that need caution are named.
+MAX_MEMBERS = 200
+MAX_MEMBERS_SHOWN = 5
 
 _BROADER = ox.NamedNode(I.SKOS + "broader")
 _DEFAULT = ox.DefaultGraph()
@@ -204,12 +211,35 @@ def treat(kb: KnowledgeBase, disease: str, *, conditions: Sequence[str] = (),
 
     # what is said of a drug class holds for its members (its skos:broader terms)
     taken_with_classes = [(t, [t.iri, *reader.ancestors(t.iri)]) for t in patient_drugs]
+
+    def own_reasons(drug: str) -> list[Reason]:
+        sides = [(drug, None)] + [(cls, cls) for cls in reader.ancestors(drug)]
+        return [*reader.condition_reasons(drug, sides, "contraindicatedFor", checked, closures),
+                *reader.condition_reasons(drug, sides, "hasSideEffect", patient_conditions, closures),
+                *reader.interaction_reasons(drug, sides, taken_with_classes)]
+
     candidates = []
     for drug, (term, path) in offered.items():
-        sides = [(drug, None)] + [(cls, cls) for cls in reader.ancestors(drug)]
-        reasons = [*reader.condition_reasons(drug, sides, "contraindicatedFor", checked, closures),
-                   *reader.condition_reasons(drug, sides, "hasSideEffect", patient_conditions, closures),
-                   *reader.interaction_reasons(drug, sides, taken_with_classes)]
+        reasons = own_reasons(drug)
+        # a drug class offered as a treatment: what holds for its members is a caution for it
+        flagged = 0
+        for member in reader.members(drug):
+            found = [r for r in own_reasons(member) if r.via_class != drug]
+            if not found:
+                continue
+            flagged += 1
+            if flagged > MAX_MEMBERS_SHOWN:
+                continue
+            worst = max(found, key=lambda r: _STATUS_ORDER[r.effect])
+            reasons.append(Reason(
+                "class member", CAUTION, worst.patient, member, reader.label(member), "narrower",
+                worst.severity, f"{reader.label(member)}, one of the {reader.label(drug)}, is "
+                f"{worst.effect} for this patient: {worst.message}", worst.sources))
+        if flagged > MAX_MEMBERS_SHOWN:
+            extra = reasons[-1]
+            reasons[-1] = Reason(extra.kind, extra.effect, extra.patient, extra.matched, extra.matched_label,
+                                 extra.relation, extra.severity, extra.message + f" (and {flagged - MAX_MEMBERS_SHOWN}"
+                                 f" more of its members)", extra.sources)
         status = max((r.effect for r in reasons), key=_STATUS_ORDER.__getitem__, default=SUGGESTED)
         candidates.append(Candidate(
             drug, reader.label(drug), status, term, reader.label(term), path,
@@ -283,6 +313,14 @@ class _Reader:
                     seen.add(child)
                     queue.append(child)
         return seen
+
+    def members(self, drug: str) -> list[str]:
+        """The drugs a drug class holds (its narrower Drug entities), at most MAX_MEMBERS."""
+        drug_class = ox.NamedNode(I.OM + "Drug")
+        rdf_type = ox.NamedNode(I.RDF + "type")
+        found = sorted(m for m in self.descendants(drug) if any(
+            True for _ in self.kb.store.quads_for_pattern(ox.NamedNode(m), rdf_type, drug_class, _DEFAULT)))
+        return found[:MAX_MEMBERS]
 
     def sources(self, subject: str, prop: str, obj: str) -> tuple[Source, ...]:
         """The evidence of ``subject prop obj`` (and of the inverse or, for a symmetric
