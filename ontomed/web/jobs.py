@@ -35,6 +35,7 @@ import pyoxigraph as ox
 from .. import iri as I
 from ..errors import NotFoundError, QuerySyntaxError, StoreError
 from ..kb import KnowledgeBase
+from ..query_text import syntax_error_message, with_star_columns
 from . import guard, protocol
 from .describe import entity_page, entity_rdf_query
 from .errors import HTTPError
@@ -179,8 +180,12 @@ def query(kb: KnowledgeBase, *, text: str | None = None, results_format: str | N
         options["use_default_graph_as_union"] = True
     try:
         result = kb.store.query(text, base_iri=base_iri, prefixes=dict(I.PREFIXES), **options)
+        if isinstance(result, ox.QuerySolutions):  # SELECT *: the query's order, not A-Z
+            ordered = with_star_columns(text, [v.value for v in result.variables])
+            if ordered is not None:
+                result = kb.store.query(ordered, base_iri=base_iri, prefixes=dict(I.PREFIXES), **options)
     except SyntaxError as exc:
-        raise QuerySyntaxError(f"SPARQL syntax error: {exc}") from None
+        raise QuerySyntaxError(syntax_error_message(exc, text, I.PREFIXES)) from None
     except OSError as exc:
         raise StoreError(f"query failed: {exc}") from None
     try:
@@ -244,7 +249,7 @@ def update(kb: KnowledgeBase, *, text: str, base_iri: str | None = None) -> Outc
     try:
         kb.store.update(text, base_iri=base_iri, prefixes=dict(I.PREFIXES))
     except SyntaxError as exc:
-        raise QuerySyntaxError(f"SPARQL syntax error: {exc}") from None
+        raise QuerySyntaxError(syntax_error_message(exc, text, I.PREFIXES)) from None
     except OSError as exc:
         raise HTTPError(400, f"update failed: {exc}") from None
     return Outcome(b"", None)
