@@ -36,9 +36,11 @@ from .errors import (
     QuerySyntaxError,
     RDFSyntaxError,
     StoreError,
+    file_error,
 )
 from .formats import guess_rdf_format, rdf_format
 from .model import Entity, Evidence, Fact
+from .query_text import syntax_error_message, with_star_columns
 
 MEMORY = ":memory:"
 STORE_DIR = "store"
@@ -218,6 +220,8 @@ class KnowledgeBase:
 
     def __init__(self, path: str | os.PathLike[str] | None = None, *,
                  read_only: bool = False, create: bool = True) -> None:
+        if path is not None and not str(path).strip():
+            raise BadInputError("an empty path names no knowledge base (give a directory, or ':memory:')")
         self.path: Path | None = None if path in (None, MEMORY) else Path(path)
         self.read_only = read_only
         self._meta: dict[str, Any] = {"format": KB_FORMAT_VERSION, "loads": {}}
@@ -249,7 +253,10 @@ class KnowledgeBase:
                 raise NotFoundError(
                     f"no knowledge base at {path} (create one with: ontomed init --kb {path})"
                 )
-            store_dir.mkdir(parents=True, exist_ok=True)
+            try:
+                store_dir.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise file_error(path, exc, "create") from None
         try:
             if read_only:
                 return ox.Store.read_only(str(store_dir))
@@ -449,13 +456,20 @@ class KnowledgeBase:
         """Run SPARQL on Oxigraph's engine; returns Oxigraph's own result object.
 
         The ``om:``, ``ome:``, ``rdfs:``, ``skos:``, ``prov:`` … prefixes are
-        predeclared. Extra keyword arguments go to ``pyoxigraph.Store.query``
+        predeclared. ``SELECT *`` lists its columns in the order the query
+        names the variables (Oxigraph's own order is alphabetical). Extra keyword arguments go to ``pyoxigraph.Store.query``
         (``default_graph``, ``named_graphs``, ``use_default_graph_as_union``).
         """
+        known = dict(prefixes or I.PREFIXES)
         try:
-            return self.store.query(sparql, prefixes=dict(prefixes or I.PREFIXES), **options)
+            result = self.store.query(sparql, prefixes=known, **options)
+            if isinstance(result, ox.QuerySolutions):  # SELECT *: the query's order, not A-Z
+                ordered = with_star_columns(sparql, [v.value for v in result.variables])
+                if ordered is not None:
+                    result = self.store.query(ordered, prefixes=known, **options)
+            return result
         except SyntaxError as exc:
-            raise QuerySyntaxError(f"SPARQL syntax error: {exc}") from None
+            raise QuerySyntaxError(syntax_error_message(exc, sparql, known)) from None
         except OSError as exc:
             raise StoreError(f"query failed: {exc}") from None
 
@@ -465,7 +479,7 @@ class KnowledgeBase:
         try:
             self.store.update(sparql, prefixes=dict(I.PREFIXES))
         except SyntaxError as exc:
-            raise QuerySyntaxError(f"SPARQL syntax error: {exc}") from None
+            raise QuerySyntaxError(syntax_error_message(exc, sparql, I.PREFIXES)) from None
         except OSError as exc:
             raise StoreError(f"update failed: {exc}") from None
         self._object_properties = self._classes = None
@@ -836,6 +850,8 @@ class KnowledgeBase:
             else:
                 self.store.dump(dest, **opts)
         except OSError as exc:
+            if isinstance(dest, (str, os.PathLike)):
+                raise file_error(dest, exc) from None
             raise StoreError(f"export failed: {exc}") from None
 
     def export_protege(self, dest: str | os.PathLike[str] | IO[bytes]) -> int:
@@ -847,7 +863,11 @@ class KnowledgeBase:
         triples = list(protege_triples(self))
         try:
             if isinstance(dest, (str, os.PathLike)):
-                with open(dest, "wb") as f:
+                try:
+                    f = open(dest, "wb")  # noqa: SIM115 - closed below
+                except OSError as exc:
+                    raise file_error(dest, exc) from None
+                with f:
                     ox.serialize(triples, f, ox.RdfFormat.RDF_XML, prefixes=dict(I.PREFIXES))
             else:
                 ox.serialize(triples, dest, ox.RdfFormat.RDF_XML, prefixes=dict(I.PREFIXES))
