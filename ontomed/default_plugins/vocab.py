@@ -15,7 +15,7 @@ SOURCES_HELP = "drugs, diseases, hpo, interactions"
 def register_commands(cli: click.Group) -> None:
     from ..cli import kb_option
 
-    @cli.group(name="vocab")
+    @cli.group(name="vocab", short_help="Import the bundled medical vocabularies.")
     def vocab_group() -> None:
         """Real medical vocabularies: drugs, diseases, symptoms, genes and curated facts.
 
@@ -24,7 +24,7 @@ def register_commands(cli: click.Group) -> None:
           ontomed vocab import
         """
 
-    @vocab_group.command(name="import")
+    @vocab_group.command(name="import", short_help="Import drugs, diseases, symptoms, genes and facts.")
     @kb_option
     @click.option("--sources", default=",".join(("drugs", "diseases", "hpo", "interactions")),
                   show_default=True, metavar="LIST",
@@ -56,7 +56,7 @@ def register_commands(cli: click.Group) -> None:
             return
         _print_report(report, kb_path)
 
-    @cli.command(name="search")
+    @cli.command(name="search", short_help="Find entities by label, synonym or identifier.")
     @kb_option
     @click.argument("text")
     @click.option("--type", "types", multiple=True, metavar="CLASS",
