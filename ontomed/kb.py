@@ -18,6 +18,7 @@ import contextlib
 import datetime as _dt
 import hashlib
 import io
+import itertools
 import json
 import os
 import tempfile
@@ -50,6 +51,8 @@ KB_FORMAT_VERSION = 1
 #: faster than a transaction from about 100k triples on); smaller ones load in
 #: one transaction, which does not write a new set of files per load.
 BULK_THRESHOLD = 1024 * 1024
+#: How many of the quads a stamp covers are kept to check that they are still there.
+_PROBE = 64
 
 _RDF_TYPE = ox.NamedNode(I.RDF + "type")
 _RDFS_LABEL = ox.NamedNode(I.RDFS + "label")
@@ -476,6 +479,7 @@ class KnowledgeBase:
     def update(self, sparql: str) -> None:
         """Run a SPARQL 1.1 Update."""
         self._check_writable()
+        self.note_removal()  # it may delete: stamps no longer hold
         try:
             self.store.update(sparql, prefixes=dict(I.PREFIXES))
         except SyntaxError as exc:
@@ -894,6 +898,57 @@ class KnowledgeBase:
     def loads(self) -> list[dict[str, Any]]:
         """Files loaded so far (source, quads, graph, when)."""
         return sorted(self._meta["loads"].values(), key=lambda r: r.get("at") or "")
+
+    # -- what is known to be in the store ------------------------------------
+    def stamp(self, name: str, value: Any, probe: Iterable[ox.Quad] = ()) -> None:
+        """Record that ``name`` (a vocabulary build, say) is in the store, with ``value``.
+
+        :meth:`stamped` gives ``value`` back for as long as nothing may have
+        removed it: no write that can delete (a SPARQL update, a Graph Store
+        PUT or DELETE, counted by :meth:`note_removal`) happened since, and the
+        ``probe`` quads (a sample of what was written) are all still there,
+        which catches a store replaced or emptied behind ontomed's back. Not the
+        store's file fingerprint: RocksDB compacts in the background after a
+        bulk write, so the files change for a while after the data stopped
+        changing. Kept in ``ontomed.json``; nothing is kept in memory.
+        """
+        if self.path is None or self.read_only:
+            return
+        quads = [str(q) for q in itertools.islice(probe, _PROBE)]
+        self._meta.setdefault("stamps", {})[name] = {
+            "removals": self.removals(), "probe": quads, "value": value}
+        self._save_meta()
+
+    def stamped(self, name: str) -> Any:
+        """The value :meth:`stamp` recorded for ``name``, while it still holds; else None."""
+        record = self._meta.get("stamps", {}).get(name)
+        if record is None or record.get("removals") != self.removals():
+            return None
+        try:
+            probe = [q for q in ox.parse(" .\n".join(record.get("probe", [])) + " .\n",
+                                         ox.RdfFormat.N_QUADS)] if record.get("probe") else []
+        except SyntaxError:
+            return None
+        if not all(q in self.store for q in probe):
+            return None
+        return record.get("value")
+
+    def note_removal(self) -> None:
+        """Count a write that may have removed quads (what :meth:`stamp` relies on)."""
+        if self.path is None or self.read_only:
+            return
+        self._meta["removals"] = self.removals() + 1
+        self._save_meta()
+
+    def removals(self) -> int:
+        """How many writes that may delete (SPARQL updates, Graph Store PUT and DELETE)
+        this knowledge base has seen, as ``ontomed.json`` says now: a server's query
+        workers see the count its writer keeps."""
+        if self.path is not None:
+            with contextlib.suppress(OSError, ValueError, AttributeError):
+                self._meta["removals"] = json.loads((self.path / META_FILE).read_text("utf-8")).get(
+                    "removals", 0)
+        return int(self._meta.get("removals", 0))
 
 
 class QuadBuilder:

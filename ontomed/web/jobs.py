@@ -246,6 +246,7 @@ def sparql_update(kb: KnowledgeBase, *, text: str | None = None, base_iri: str |
 
 
 def update(kb: KnowledgeBase, *, text: str, base_iri: str | None = None) -> Outcome:
+    kb.note_removal()  # an update may delete: what KnowledgeBase.stamp recorded no longer holds
     try:
         kb.store.update(text, base_iri=base_iri, prefixes=dict(I.PREFIXES))
     except SyntaxError as exc:
@@ -334,6 +335,7 @@ def graph_post(kb: KnowledgeBase, *, graph: str | None, data: bytes, fmt: str,
 
 def graph_delete(kb: KnowledgeBase, *, graph: str | None) -> Outcome:
     g = _existing(kb, graph)
+    kb.note_removal()
     if isinstance(g, ox.NamedNode):
         kb.store.remove_graph(g)
     else:
