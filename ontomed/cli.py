@@ -263,9 +263,14 @@ def query(kb_path: str, sparql: str | None, query_file: Any, fmt: str | None) ->
         text = sys.stdin.read()
     if not text or not text.strip():
         raise BadInputError("no query given (pass it as an argument, or --file q.rq)")
+    from .query_text import star_columns
+
     with open_kb(kb_path) as kb:
         result = kb.query(text)
-        print_query_result(result, fmt)
+        columns = None
+        if hasattr(result, "variables"):  # SELECT *: the query's order, not Oxigraph's A-Z
+            columns = star_columns(text, [v.value for v in result.variables])
+        print_query_result(result, fmt, columns)
 
 
 # -- export ------------------------------------------------------------------

@@ -41,7 +41,7 @@ from .errors import (
 )
 from .formats import guess_rdf_format, rdf_format
 from .model import Entity, Evidence, Fact
-from .query_text import syntax_error_message, with_star_columns
+from .query_text import syntax_error_message
 
 MEMORY = ":memory:"
 STORE_DIR = "store"
@@ -459,18 +459,13 @@ class KnowledgeBase:
         """Run SPARQL on Oxigraph's engine; returns Oxigraph's own result object.
 
         The ``om:``, ``ome:``, ``rdfs:``, ``skos:``, ``prov:`` … prefixes are
-        predeclared. ``SELECT *`` lists its columns in the order the query
-        names the variables (Oxigraph's own order is alphabetical). Extra keyword arguments go to ``pyoxigraph.Store.query``
+        predeclared. Oxigraph lists ``SELECT *``'s variables alphabetically;
+        :func:`ontomed.query_text.star_columns` gives the query's own order. Extra keyword arguments go to ``pyoxigraph.Store.query``
         (``default_graph``, ``named_graphs``, ``use_default_graph_as_union``).
         """
         known = dict(prefixes or I.PREFIXES)
         try:
-            result = self.store.query(sparql, prefixes=known, **options)
-            if isinstance(result, ox.QuerySolutions):  # SELECT *: the query's order, not A-Z
-                ordered = with_star_columns(sparql, [v.value for v in result.variables])
-                if ordered is not None:
-                    result = self.store.query(ordered, prefixes=known, **options)
-            return result
+            return self.store.query(sparql, prefixes=known, **options)
         except SyntaxError as exc:
             raise QuerySyntaxError(syntax_error_message(exc, sparql, known)) from None
         except OSError as exc:

@@ -13,8 +13,9 @@ declared, a bracket left open.
 ``SELECT *`` projects every variable in scope; Oxigraph lists them in
 alphabetical order (``?o ?p ?s`` for ``{ ?s ?p ?o }``), the SPARQL standard
 leaves the order open, and a person expects the order of the query.
-:func:`star_columns` says that order, and :func:`with_star_columns` writes it
-into the query.
+:func:`star_columns` says that order, and :func:`reorder_tsv` puts a result's
+columns in it (re-running the query with the columns spelled out would call
+any ``SERVICE`` in it twice).
 
 The lexer is shared with the endpoint's guard (:mod:`ontomed.web.guard`).
 """
@@ -267,12 +268,23 @@ def star_columns(text: str, variables: Sequence[str]) -> list[str] | None:
     return None if ordered == list(variables) else ordered
 
 
-def with_star_columns(text: str, variables: Sequence[str]) -> str | None:
-    """The query with its ``*`` replaced by ``variables`` in the query's order, or None
-    when nothing needs to change."""
-    ordered = star_columns(text, variables)
-    if ordered is None:
-        return None
-    star = _star(text)
-    assert star is not None
-    return text[:star.start] + " ".join("?" + v for v in ordered) + text[star.start + 1:]
+def reorder_tsv(tsv: bytes, columns: Sequence[str]) -> bytes:
+    """SPARQL results as TSV with their columns in the order ``columns`` names them.
+
+    A TSV result holds one row per line and escapes tabs and line breaks inside
+    terms, so columns are split at tabs. This is how ``SELECT *`` gets the query's
+    order without running the query twice (a ``SERVICE`` in it would be called twice).
+    """
+    lines = tsv.split(b"\n")
+    header = [name.decode("utf-8").lstrip("?$") for name in lines[0].split(b"\t")] if lines[0] else []
+    if sorted(header) != sorted(columns):
+        return tsv
+    index = [header.index(c) for c in columns]
+    out = []
+    for line in lines:
+        if not line:
+            out.append(line)
+            continue
+        cells = line.split(b"\t")
+        out.append(b"\t".join(cells[i] for i in index))
+    return b"\n".join(out)
