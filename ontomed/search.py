@@ -6,7 +6,7 @@ The names (every ``rdfs:label`` and ``skos:altLabel`` of an entity typed with
 an ontomed class) are read from the store, which takes 6-8 s on a knowledge
 base holding the full vocabularies, so the compiled index is kept beside the
 knowledge base per store state (:func:`ontomed.apps.cache.state_cached`, in
-``KB/cache/search-index-v4.pickle``): on an unchanged store it is read back
+``KB/cache/search-index-v6.pickle``): on an unchanged store it is read back
 without asking the store anything (0.3 s instead of 8 s); after a write, the
 number of label, synonym and type triples (three COUNT queries: a tenth of a
 second) decides whether it still holds. A change that keeps all three counts
@@ -19,6 +19,7 @@ from __future__ import annotations
 import bisect
 import contextlib
 import gc
+import re
 from array import array
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -33,7 +34,7 @@ from .vocab.records import name_key
 if TYPE_CHECKING:
     from .kb import KnowledgeBase
 
-INDEX_VERSION = 4
+INDEX_VERSION = 6
 CLASSES = ("Drug", "Disease", "Symptom", "Gene", "Condition")
 #: Below this rapidfuzz similarity (0-100) a name is not a fuzzy match.
 FUZZY_CUTOFF = 75.0
@@ -99,6 +100,7 @@ class NameIndex:
         starts.append(len(keyed))
         self._starts = starts
         self._positions: dict[str, int] | None = None
+        self.proper_words, self.common_words = word_cases(self.names)
 
     def __getstate__(self) -> dict[str, Any]:
         return {k: v for k, v in self.__dict__.items() if k != "_positions"}
@@ -182,6 +184,42 @@ class NameIndex:
                         offer(i, "fuzzy", round(float(score), 1))
         ranked = sorted(best.items(), key=lambda item: item[1][:6])[:limit]
         return [(entity, key[5], key[6], -key[3]) for entity, key in ranked]  # type: ignore[misc]
+
+
+_WORD = re.compile(r"[^\W\d_][\w'’-]*")
+_FUNCTION_WORDS = frozenset({"a", "an", "and", "as", "at", "by", "for", "from", "in", "of", "on", "or",
+                             "the", "to", "with", "without"})
+_CAPITALIZED = re.compile(r"[A-Z][a-z]+")
+
+
+def word_cases(names: Iterable[str]) -> tuple[frozenset[str], frozenset[str]]:
+    """(proper, common): the words the vocabulary writes as proper nouns (eponyms, places,
+    genera) and as common words, lower-cased (:func:`ontomed.verbalize.running_case`).
+
+    The evidence is the names written in sentence case (HPO, OMIM: "Hereditary
+    late-onset Parkinson disease", "Anemia of chronic disease"), where a word
+    capitalized after the first is a proper noun and a word in lower case is
+    not; whichever is written more often wins. Names in Title Case (MeSH
+    headings) or all in lower case (MeSH entry terms) say nothing.
+    """
+    capital: dict[str, int] = {}
+    lower: dict[str, int] = {}
+    for name in names:
+        found = _WORD.findall(name)
+        if not found or not found[0][0].isupper():  # lower-cased entry terms ("… disease, PARK7")
+            continue
+        words = [w.split("'")[0].split("’")[0] for w in found[1:]]
+        plain = [w for w in words if w.islower()]
+        capped = [w for w in words if _CAPITALIZED.fullmatch(w)]
+        content = [w for w in plain if w not in _FUNCTION_WORDS]
+        if not content or len(content) < len(capped):  # Title Case, or nothing to compare
+            continue
+        for w in capped:
+            capital[w.lower()] = capital.get(w.lower(), 0) + 1
+        for w in plain:
+            lower[w] = lower.get(w, 0) + 1
+    proper = frozenset(w for w, n in capital.items() if n > lower.get(w, 0))
+    return proper, frozenset(w for w, n in lower.items() if n >= capital.get(w, 0))
 
 
 class _Types:
