@@ -418,6 +418,7 @@ def serve(kb_path: str, host: str, port: int, update_token: str | None, timeout:
         settings["workers"] = workers
     config = ServerConfig(**settings)
     check_servable(kb_path)
+    _prepare_name_index(kb_path)
     configure_logging()
     mode = "updates need the token" if config.updates_enabled else "read-only"
 
@@ -430,6 +431,17 @@ def serve(kb_path: str, host: str, port: int, update_token: str | None, timeout:
     except OSError as exc:
         raise BadInputError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
     click.echo("stopped", err=True)
+
+
+def _prepare_name_index(kb_path: str) -> None:
+    """Build the name index the pages use (the search box, names in entity URLs, the case
+    of names in sentences) here, once, and keep it beside the knowledge base: the query
+    workers open the store read-only and could only each build their own, 6-8 s on the
+    full vocabularies, again after every restart. Nothing to do when it is current."""
+    from .search import name_index
+
+    with open_kb(kb_path) as kb:
+        name_index(kb)
 
 
 def main() -> None:
