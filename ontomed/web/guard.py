@@ -29,7 +29,7 @@ from dataclasses import dataclass
 
 import pyoxigraph as ox
 
-from ..query_text import Token, tokens  # noqa: F401 - tokens is part of this module's API
+from ..query_text import Token, tokens
 from .errors import HTTPError
 
 QUERY_FORMS = ("SELECT", "ASK", "CONSTRUCT", "DESCRIBE")
