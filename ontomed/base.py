@@ -35,6 +35,10 @@ class Extractor(_Component):
     #: False for mention-only extractors (NER models): the pipeline then links their
     #: mentions and reads relations between them with the built-in relation patterns.
     finds_relations: ClassVar[bool] = False
+    #: True when it finds names from the knowledge base's vocabulary (the dictionary
+    #: extractor): ``ontomed extract`` then needs a knowledge base, and says so when it
+    #: holds no vocabulary. An extractor that needs none runs without a knowledge base.
+    needs_knowledge_base: ClassVar[bool] = False
 
     @abstractmethod
     def extract(self, text: str) -> Extraction:

@@ -7,6 +7,7 @@ stderr; set ``ONTOMED_DEBUG=1`` to see the traceback of an unexpected one.
 
 from __future__ import annotations
 
+import difflib
 import json
 import os
 import sys
@@ -23,9 +24,33 @@ F = TypeVar("F", bound=Callable[..., Any])
 DEFAULT_KB = "./ontomed-kb"
 
 
+def usage_message(exc: click.UsageError) -> str:
+    """A usage error as one line: click's message, a close verb or flag when there is one,
+    and where the help is (click prints the usage, a hint and the error on four lines)."""
+    message = " ".join(exc.format_message().split())
+    ctx = exc.ctx
+    if ctx is not None and "Did you mean" not in message and isinstance(ctx.command, click.Group):
+        name = getattr(exc, "command_name", None)
+        if name is None and message.startswith("No such command "):
+            name = message.removeprefix("No such command ").strip(" .'\"")
+        if name:  # click before 8.4 suggests flags but not verbs
+            close = difflib.get_close_matches(name, ctx.command.list_commands(ctx))
+            if close:
+                message += " Did you mean " + " or ".join(repr(c) for c in close[:3]) + "?"
+    where = ctx.command_path if ctx is not None else "ontomed"
+    stop = "" if message.endswith((".", "?", "!")) else "."
+    return f"{message}{stop} See '{where} --help'."
+
+
+def _usage_error(exc: click.UsageError) -> None:
+    click.echo(f"error: {usage_message(exc)}", err=True)
+    sys.exit(exc.exit_code)
+
+
 class OntomedGroup(click.Group):
-    """Adds plugins' commands on first look-up, and turns every OntomedError
-    into ``error: message`` and its exit code."""
+    """Adds plugins' commands on first look-up, reports plugins left out, and turns
+    every OntomedError and usage error into one line, ``error: message``, with its
+    exit code."""
 
     _plugins_loaded = False
 
@@ -41,6 +66,18 @@ class OntomedGroup(click.Group):
             click.echo(f"error: {exc}", err=True)
             sys.exit(exc.exit_code)
 
+    @staticmethod
+    def _report_plugins(ctx: click.Context) -> None:
+        """Say once per command line, on stderr, which installed plugins were left out."""
+        root = ctx.find_root()
+        if root.meta.get("ontomed.plugins_reported"):
+            return
+        root.meta["ontomed.plugins_reported"] = True
+        from .plugins import failed_plugins
+
+        for name, problem in failed_plugins().items():
+            click.echo(f"warning: plugin {name!r} left out: {problem}", err=True)
+
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         if cmd_name not in self.commands:
             self._load_plugin_commands()
@@ -48,14 +85,38 @@ class OntomedGroup(click.Group):
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         self._load_plugin_commands()
+        self._report_plugins(ctx)
         return super().list_commands(ctx)
 
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """The verbs with their first sentence whole (wrapped), never cut mid-sentence."""
+        rows = []
+        for name in self.list_commands(ctx):
+            cmd = self.get_command(ctx, name)
+            if cmd is not None and not cmd.hidden:
+                rows.append((name, cmd.get_short_help_str(limit=10_000)))
+        if rows:
+            with formatter.section("Commands"):
+                formatter.write_dl(rows)
+
+    def make_context(self, info_name: str | None, args: list[str],
+                     parent: click.Context | None = None, **extra: Any) -> click.Context:
+        try:
+            return super().make_context(info_name, args, parent, **extra)
+        except click.UsageError as exc:  # a flag of ``ontomed`` itself
+            _usage_error(exc)
+            raise  # not reached
+
     def invoke(self, ctx: click.Context) -> Any:
+        self._load_plugin_commands()
+        self._report_plugins(ctx)
         try:
             return super().invoke(ctx)
         except OntomedError as exc:
             click.echo(f"error: {exc}", err=True)
             sys.exit(exc.exit_code)
+        except click.UsageError as exc:  # an unknown verb, flag or value
+            _usage_error(exc)
         except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException):
             raise
         except BrokenPipeError:  # `ontomed query ... | head`
@@ -72,11 +133,18 @@ class OntomedGroup(click.Group):
             sys.exit(1)
 
 
+def _kb_path(ctx: click.Context, param: click.Parameter, value: str) -> str:
+    if not value.strip():
+        raise click.BadParameter("an empty path names no knowledge base (give a directory, "
+                                 "or ':memory:')", ctx=ctx, param=param)
+    return value
+
+
 def kb_option(f: F) -> F:
     return click.option(
         "--kb", "kb_path", envvar="ONTOMED_KB", default=DEFAULT_KB, show_default=True,
-        metavar="PATH", help="Knowledge base directory (':memory:' for a throwaway one). "
-        "Default: $ONTOMED_KB, else ./ontomed-kb.",
+        metavar="PATH", callback=_kb_path, help="Knowledge base directory (':memory:' for a "
+        "throwaway one). Default: $ONTOMED_KB, else ./ontomed-kb.",
     )(f)
 
 
@@ -106,7 +174,7 @@ def cli() -> None:
 
 
 # -- init --------------------------------------------------------------------
-@cli.command()
+@cli.command(short_help="Create a knowledge base holding the ontology.")
 @kb_option
 def init(kb_path: str) -> None:
     """Create a knowledge base and load the ontomed ontology into it.
@@ -128,7 +196,7 @@ def init(kb_path: str) -> None:
 
 
 # -- load --------------------------------------------------------------------
-@cli.command()
+@cli.command(short_help="Import RDF files: Turtle, RDF/XML, JSON-LD and more.")
 @kb_option
 @click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--format", "fmt", metavar="FMT",
@@ -169,7 +237,7 @@ def load(kb_path: str, files: tuple[Path, ...], fmt: str | None, graph: str | No
 
 
 # -- query -------------------------------------------------------------------
-@cli.command()
+@cli.command(short_help="Run a SPARQL query.")
 @kb_option
 @click.argument("sparql", required=False)
 @click.option("--file", "-f", "query_file", type=click.File("r", encoding="utf-8"),
@@ -195,13 +263,18 @@ def query(kb_path: str, sparql: str | None, query_file: Any, fmt: str | None) ->
         text = sys.stdin.read()
     if not text or not text.strip():
         raise BadInputError("no query given (pass it as an argument, or --file q.rq)")
+    from .query_text import star_columns
+
     with open_kb(kb_path) as kb:
         result = kb.query(text)
-        print_query_result(result, fmt)
+        columns = None
+        if hasattr(result, "variables"):  # SELECT *: the query's order, not Oxigraph's A-Z
+            columns = star_columns(text, [v.value for v in result.variables])
+        print_query_result(result, fmt, columns)
 
 
 # -- export ------------------------------------------------------------------
-@cli.command()
+@cli.command(short_help="Write the knowledge base as RDF, or as one OWL file for Protégé.")
 @kb_option
 @click.option("--format", "fmt", default="ttl", show_default=True, metavar="FMT",
               help="ttl, nt, nq, trig, xml, jsonld (nq and trig include every named graph).")
@@ -233,7 +306,7 @@ def export(kb_path: str, fmt: str, output: Path | None, graph: str | None, prote
 
 
 # -- stats -------------------------------------------------------------------
-@cli.command()
+@cli.command(short_help="Count triples, entities, facts, evidence and documents.")
 @kb_option
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 def stats(kb_path: str, as_json: bool) -> None:
@@ -254,7 +327,7 @@ def stats(kb_path: str, as_json: bool) -> None:
 
 
 # -- check -------------------------------------------------------------------
-@cli.command()
+@cli.command(short_help="Check consistency with the HermiT reasoner.")
 @kb_option
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @click.option("--memory", "memory_mb", type=click.IntRange(256, 65536), default=None,
@@ -289,7 +362,7 @@ def _server_default(name: str) -> Any:
     return ServerConfig.__dataclass_fields__[name].default
 
 
-@cli.command()
+@cli.command(short_help="Serve the SPARQL endpoint and the web pages.")
 @kb_option
 @click.option("--host", default=_server_default("host"), show_default=True,
               help="Address to listen on (0.0.0.0 for every interface).")
@@ -345,6 +418,7 @@ def serve(kb_path: str, host: str, port: int, update_token: str | None, timeout:
         settings["workers"] = workers
     config = ServerConfig(**settings)
     check_servable(kb_path)
+    _prepare_name_index(kb_path)
     configure_logging()
     mode = "updates need the token" if config.updates_enabled else "read-only"
 
@@ -357,6 +431,17 @@ def serve(kb_path: str, host: str, port: int, update_token: str | None, timeout:
     except OSError as exc:
         raise BadInputError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
     click.echo("stopped", err=True)
+
+
+def _prepare_name_index(kb_path: str) -> None:
+    """Build the name index the pages use (the search box, names in entity URLs, the case
+    of names in sentences) here, once, and keep it beside the knowledge base: the query
+    workers open the store read-only and could only each build their own, 6-8 s on the
+    full vocabularies, again after every restart. Nothing to do when it is current."""
+    from .search import name_index
+
+    with open_kb(kb_path) as kb:
+        name_index(kb)
 
 
 def main() -> None:

@@ -8,6 +8,11 @@ escape, so every caller can report the problem the same way: the CLI prints
 
 from __future__ import annotations
 
+import errno
+import os
+import re
+from pathlib import Path
+
 
 class OntomedError(Exception):
     """Base of every error ontomed reports to a person."""
@@ -69,3 +74,32 @@ class StoreError(OntomedError):
 
 class ReasonerError(OntomedError):
     """The reasoner could not run (no Java, out of memory): not an inconsistency."""
+
+
+def file_error(path: str | os.PathLike[str], exc: OSError, action: str = "write") -> BadInputError:
+    """An OSError about ``path`` as one line that names the path and says what is wrong
+    with it in words: ``cannot write /missing/x.ttl: no such directory /missing``.
+
+    Oxigraph's own I/O errors carry neither the path nor an errno ("No such file
+    or directory (os error 2)"), so the reason is read from the exception's type
+    and, for a missing file, from the file system.
+    """
+    target = Path(path)
+    code = exc.errno
+    if isinstance(exc, FileNotFoundError) or code == errno.ENOENT:
+        parent = target.parent
+        if action in ("write", "create") and not parent.is_dir():
+            reason = f"no such directory {parent}"
+        else:
+            reason = "no such file"
+    elif isinstance(exc, IsADirectoryError) or code == errno.EISDIR:
+        reason = "it is a directory"
+    elif isinstance(exc, NotADirectoryError) or code == errno.ENOTDIR:
+        reason = "a part of the path is a file, not a directory"
+    elif isinstance(exc, PermissionError) or code in (errno.EACCES, errno.EPERM):
+        reason = "permission denied"
+    else:
+        text = exc.strerror or str(exc)
+        reason = re.sub(r"\s*\(os error \d+\)$", "", text)
+        reason = reason[:1].lower() + reason[1:] if reason[1:2].islower() else reason
+    return BadInputError(f"cannot {action} {target}: {reason}")

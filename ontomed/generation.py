@@ -149,7 +149,8 @@ def neighbourhood_query(entity: str) -> str:
     UNION {{ {{ ?e ?r ?s }} UNION {{ ?s ?r ?e }} ?r a owl:ObjectProperty .
              ?s ?p ?o FILTER(?p IN (rdfs:label, skos:altLabel, rdf:type)) }}
   }} UNION {{
-    ?s a owl:ObjectProperty ; ?p ?o FILTER(?p IN (rdf:type, rdfs:label, om:template, owl:inverseOf))
+    ?s a owl:ObjectProperty ; ?p ?o FILTER(?p IN (rdf:type, rdfs:label, om:template, om:templatePlural,
+                                                  owl:inverseOf))
   }}
 }}"""
 

@@ -63,6 +63,7 @@ SOURCE_RECORD = OM + "sourceRecord"
 WAS_DERIVED_FROM = PROV + "wasDerivedFrom"
 GENERATED_AT_TIME = PROV + "generatedAtTime"
 TEMPLATE = OM + "template"
+TEMPLATE_PLURAL = OM + "templatePlural"
 
 # --- public identifiers → resolvable IRIs (skos:exactMatch targets) ---------
 #: The usual resolvable form of each identifier scheme ontomed records.

@@ -18,6 +18,7 @@ import contextlib
 import datetime as _dt
 import hashlib
 import io
+import itertools
 import json
 import os
 import tempfile
@@ -36,9 +37,11 @@ from .errors import (
     QuerySyntaxError,
     RDFSyntaxError,
     StoreError,
+    file_error,
 )
 from .formats import guess_rdf_format, rdf_format
 from .model import Entity, Evidence, Fact
+from .query_text import syntax_error_message
 
 MEMORY = ":memory:"
 STORE_DIR = "store"
@@ -48,6 +51,8 @@ KB_FORMAT_VERSION = 1
 #: faster than a transaction from about 100k triples on); smaller ones load in
 #: one transaction, which does not write a new set of files per load.
 BULK_THRESHOLD = 1024 * 1024
+#: How many of the quads a stamp covers are kept to check that they are still there.
+_PROBE = 64
 
 _RDF_TYPE = ox.NamedNode(I.RDF + "type")
 _RDFS_LABEL = ox.NamedNode(I.RDFS + "label")
@@ -218,6 +223,8 @@ class KnowledgeBase:
 
     def __init__(self, path: str | os.PathLike[str] | None = None, *,
                  read_only: bool = False, create: bool = True) -> None:
+        if path is not None and not str(path).strip():
+            raise BadInputError("an empty path names no knowledge base (give a directory, or ':memory:')")
         self.path: Path | None = None if path in (None, MEMORY) else Path(path)
         self.read_only = read_only
         self._meta: dict[str, Any] = {"format": KB_FORMAT_VERSION, "loads": {}}
@@ -249,7 +256,10 @@ class KnowledgeBase:
                 raise NotFoundError(
                     f"no knowledge base at {path} (create one with: ontomed init --kb {path})"
                 )
-            store_dir.mkdir(parents=True, exist_ok=True)
+            try:
+                store_dir.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise file_error(path, exc, "create") from None
         try:
             if read_only:
                 return ox.Store.read_only(str(store_dir))
@@ -449,23 +459,26 @@ class KnowledgeBase:
         """Run SPARQL on Oxigraph's engine; returns Oxigraph's own result object.
 
         The ``om:``, ``ome:``, ``rdfs:``, ``skos:``, ``prov:`` … prefixes are
-        predeclared. Extra keyword arguments go to ``pyoxigraph.Store.query``
+        predeclared. Oxigraph lists ``SELECT *``'s variables alphabetically;
+        :func:`ontomed.query_text.star_columns` gives the query's own order. Extra keyword arguments go to ``pyoxigraph.Store.query``
         (``default_graph``, ``named_graphs``, ``use_default_graph_as_union``).
         """
+        known = dict(prefixes or I.PREFIXES)
         try:
-            return self.store.query(sparql, prefixes=dict(prefixes or I.PREFIXES), **options)
+            return self.store.query(sparql, prefixes=known, **options)
         except SyntaxError as exc:
-            raise QuerySyntaxError(f"SPARQL syntax error: {exc}") from None
+            raise QuerySyntaxError(syntax_error_message(exc, sparql, known)) from None
         except OSError as exc:
             raise StoreError(f"query failed: {exc}") from None
 
     def update(self, sparql: str) -> None:
         """Run a SPARQL 1.1 Update."""
         self._check_writable()
+        self.note_removal()  # it may delete: stamps no longer hold
         try:
             self.store.update(sparql, prefixes=dict(I.PREFIXES))
         except SyntaxError as exc:
-            raise QuerySyntaxError(f"SPARQL syntax error: {exc}") from None
+            raise QuerySyntaxError(syntax_error_message(exc, sparql, I.PREFIXES)) from None
         except OSError as exc:
             raise StoreError(f"update failed: {exc}") from None
         self._object_properties = self._classes = None
@@ -836,6 +849,8 @@ class KnowledgeBase:
             else:
                 self.store.dump(dest, **opts)
         except OSError as exc:
+            if isinstance(dest, (str, os.PathLike)):
+                raise file_error(dest, exc) from None
             raise StoreError(f"export failed: {exc}") from None
 
     def export_protege(self, dest: str | os.PathLike[str] | IO[bytes]) -> int:
@@ -847,7 +862,11 @@ class KnowledgeBase:
         triples = list(protege_triples(self))
         try:
             if isinstance(dest, (str, os.PathLike)):
-                with open(dest, "wb") as f:
+                try:
+                    f = open(dest, "wb")  # noqa: SIM115 - closed below
+                except OSError as exc:
+                    raise file_error(dest, exc) from None
+                with f:
                     ox.serialize(triples, f, ox.RdfFormat.RDF_XML, prefixes=dict(I.PREFIXES))
             else:
                 ox.serialize(triples, dest, ox.RdfFormat.RDF_XML, prefixes=dict(I.PREFIXES))
@@ -874,6 +893,57 @@ class KnowledgeBase:
     def loads(self) -> list[dict[str, Any]]:
         """Files loaded so far (source, quads, graph, when)."""
         return sorted(self._meta["loads"].values(), key=lambda r: r.get("at") or "")
+
+    # -- what is known to be in the store ------------------------------------
+    def stamp(self, name: str, value: Any, probe: Iterable[ox.Quad] = ()) -> None:
+        """Record that ``name`` (a vocabulary build, say) is in the store, with ``value``.
+
+        :meth:`stamped` gives ``value`` back for as long as nothing may have
+        removed it: no write that can delete (a SPARQL update, a Graph Store
+        PUT or DELETE, counted by :meth:`note_removal`) happened since, and the
+        ``probe`` quads (a sample of what was written) are all still there,
+        which catches a store replaced or emptied behind ontomed's back. Not the
+        store's file fingerprint: RocksDB compacts in the background after a
+        bulk write, so the files change for a while after the data stopped
+        changing. Kept in ``ontomed.json``; nothing is kept in memory.
+        """
+        if self.path is None or self.read_only:
+            return
+        quads = [str(q) for q in itertools.islice(probe, _PROBE)]
+        self._meta.setdefault("stamps", {})[name] = {
+            "removals": self.removals(), "probe": quads, "value": value}
+        self._save_meta()
+
+    def stamped(self, name: str) -> Any:
+        """The value :meth:`stamp` recorded for ``name``, while it still holds; else None."""
+        record = self._meta.get("stamps", {}).get(name)
+        if record is None or record.get("removals") != self.removals():
+            return None
+        try:
+            probe = [q for q in ox.parse(" .\n".join(record.get("probe", [])) + " .\n",
+                                         ox.RdfFormat.N_QUADS)] if record.get("probe") else []
+        except SyntaxError:
+            return None
+        if not all(q in self.store for q in probe):
+            return None
+        return record.get("value")
+
+    def note_removal(self) -> None:
+        """Count a write that may have removed quads (what :meth:`stamp` relies on)."""
+        if self.path is None or self.read_only:
+            return
+        self._meta["removals"] = self.removals() + 1
+        self._save_meta()
+
+    def removals(self) -> int:
+        """How many writes that may delete (SPARQL updates, Graph Store PUT and DELETE)
+        this knowledge base has seen, as ``ontomed.json`` says now: a server's query
+        workers see the count its writer keeps."""
+        if self.path is not None:
+            with contextlib.suppress(OSError, ValueError, AttributeError):
+                self._meta["removals"] = json.loads((self.path / META_FILE).read_text("utf-8")).get(
+                    "removals", 0)
+        return int(self._meta.get("removals", 0))
 
 
 class QuadBuilder:

@@ -11,6 +11,7 @@ import pyoxigraph as ox
 from . import iri as I
 from .errors import BadInputError
 from .formats import rdf_format, result_format
+from .query_text import reorder_tsv
 
 
 def term_text(term: Any) -> str:
@@ -29,7 +30,9 @@ def term_text(term: Any) -> str:
     return str(term)
 
 
-def print_query_result(result: Any, fmt: str | None) -> None:
+def print_query_result(result: Any, fmt: str | None, columns: list[str] | None = None) -> None:
+    """Print a query's answer; ``columns`` orders a ``SELECT *`` result's columns
+    (:func:`ontomed.query_text.star_columns`)."""
     out = sys.stdout.buffer
     if isinstance(result, ox.QueryBoolean):
         if fmt in (None, "table"):
@@ -48,10 +51,18 @@ def print_query_result(result: Any, fmt: str | None) -> None:
         out.flush()
         return
     if fmt not in (None, "table"):
-        result.serialize(out, result_format(fmt))
+        target = result_format(fmt)
+        if columns is None:
+            result.serialize(out, target)
+        else:  # SELECT *: Oxigraph's columns are alphabetical; put them in the query's order
+            tsv = reorder_tsv(result.serialize(format=ox.QueryResultsFormat.TSV) or b"", columns)
+            if target == ox.QueryResultsFormat.TSV:
+                out.write(tsv)
+            else:
+                ox.parse_query_results(tsv, ox.QueryResultsFormat.TSV).serialize(out, target)
         out.flush()
         return
-    variables = [v.value for v in result.variables]
+    variables = columns or [v.value for v in result.variables]
     rows = [[term_text(sol[v]) for v in variables] for sol in result]
     print_table(variables, rows)
     click.echo(f"{len(rows)} row{'s' if len(rows) != 1 else ''}", err=True)

@@ -37,11 +37,21 @@ class BuildReport:
     negated: int = 0
     speculative: int = 0
     below_confidence: int = 0
+    asserted: int = 0
+    unlinked: int = 0
     facts_new: int = 0
     facts_known: int = 0
     evidence_added: int = 0
     skipped: list[tuple[str, str]] = field(default_factory=list)
     seconds: float = 0.0
+
+    @property
+    def exit_code(self) -> int:
+        """0 when every source was read, 1 when some could not be (they are in
+        ``skipped``), 2 when no document could be read at all."""
+        if not self.documents:
+            return 2
+        return 1 if self.skipped else 0
 
     def to_dict(self) -> dict[str, Any]:
         d = dict(self.__dict__)
@@ -70,7 +80,10 @@ def read_documents(sources: Iterable[str], *, stdin_format: str = "text") -> Ite
                 raise
             yield SkippedDocument(source, str(exc).split(": ", 1)[-1])
             continue
-        yield from reader.read(source)
+        try:
+            yield from reader.read(source)
+        except BadInputError as exc:  # the source cannot be read at all; the others still are
+            yield SkippedDocument(source, str(exc).removeprefix(f"{source}: "))
 
 
 class ExtractionRunner:
@@ -182,9 +195,12 @@ def _process(kb: KnowledgeBase, runner: ExtractionRunner, docs: list[Document], 
                 elif rel.confidence < min_confidence:
                     report.below_confidence += 1
                 elif rel.subject.iri and rel.object.iri:
+                    report.asserted += 1
                     facts.append((rel.subject.iri, rel.predicate, rel.object.iri, Evidence(
                         document=doc_iri, text=rel.sentence, extractor=extraction.extractor,
                         confidence=rel.confidence)))
+                else:
+                    report.unlinked += 1
     added = kb.add_facts(facts)
     report.facts_new += added.new_facts
     report.facts_known += len({(s, p, o) for s, p, o, _ in facts}) - added.new_facts

@@ -7,14 +7,19 @@ name; third-party plugins are found through the ``ontomed`` entry-point group.
 point or distribution names) to load; empty loads none. Built-ins always load.
 ``ONTOMED_TRACE_PLUGINS=1`` prints every hook call to stderr.
 
-A plugin that fails to import is recorded (``failed_plugins()``) and skipped,
-so one broken package never takes the command line down; a plugin that
-implements a hook that does not exist (a misspelling) is an error.
+A plugin that fails to import, or that breaks the contract (a hook implemented
+under a name no hook has, a misspelling such as ``register_extractor``), is
+recorded (``failed_plugins()``) and left out: one broken package never takes
+the command line down, and the command line says on stderr which plugin it
+left out and why. Plugin authors get the strict behaviour from
+``check_plugins()`` (``ontomed plugins --check``, exit code 1) and
+``ontomed.testing.check_plugin``.
 """
 
 from __future__ import annotations
 
 import importlib
+import inspect
 import os
 import sys
 from collections.abc import Callable, Iterable
@@ -61,7 +66,9 @@ class PluginInfo:
 
 
 _pm: pluggy.PluginManager | None = None
-_failed: dict[str, str] = {}
+_failed: dict[str, str] = {}     # installed plugins that could not be imported
+_invalid: dict[str, str] = {}    # installed plugins that break the contract
+_left_out: list[str] = []        # installed plugins ONTOMED_LOAD_PLUGINS leaves out
 _versions: dict[str, str | None] = {}
 
 
@@ -89,6 +96,8 @@ def reset() -> None:
     global _pm
     _pm = None
     _failed.clear()
+    _invalid.clear()
+    _left_out.clear()
     _versions.clear()
 
 
@@ -104,30 +113,99 @@ def _build() -> pluggy.PluginManager:
     for ep in _entry_points():
         dist = ep.dist.name if ep.dist is not None else None
         if allowed is not None and ep.name not in allowed and dist not in allowed:
+            _left_out.append(ep.name)
             continue
         if pm.has_plugin(ep.name):
             continue
         try:
             plugin = ep.load()
-            pm.register(plugin, name=ep.name)
-        except pluggy.PluginValidationError as exc:
-            raise PluginError(f"plugin {ep.name!r}: {exc}") from None
         except Exception as exc:  # noqa: BLE001 - any import failure is reported, not fatal
             _failed[ep.name] = f"{type(exc).__name__}: {exc}"
             continue
+        problem = contract_problem(plugin, pm)
+        if problem is None:
+            try:
+                pm.register(plugin, name=ep.name)
+            except pluggy.PluginValidationError as exc:
+                problem = _one_line(exc)
+        if problem is not None:
+            _invalid[ep.name] = problem
+            continue
         _versions[ep.name] = ep.dist.version if ep.dist is not None else None
     try:
-        pm.check_pending()
+        pm.check_pending()  # the built-ins: a mistake there is ontomed's own, and fatal
     except pluggy.PluginValidationError as exc:
-        names = ", ".join(spec for spec in dir(hookspecs) if spec.startswith("register_"))
-        raise PluginError(f"{exc} (the hooks are: {names})") from None
+        raise PluginError(f"{_one_line(exc)} (the hooks are: {', '.join(hook_names())})") from None
     return pm
 
 
+def hook_names() -> list[str]:
+    """Every hook a plugin may implement."""
+    return sorted(name for name, fn in vars(hookspecs).items()
+                  if callable(fn) and hasattr(fn, "ontomed_spec"))
+
+
+def contract_problem(plugin: Any, pm: pluggy.PluginManager | None = None) -> str | None:
+    """What keeps ``plugin`` (a module or object with ``@hookimpl`` functions) from being
+    loaded, in one line, or None: a hook name that no hook has (with the closest one),
+    an argument the hook does not pass, or no hook at all."""
+    import difflib
+
+    manager = pm or pluggy.PluginManager("ontomed")
+    if pm is None:
+        manager.add_hookspecs(hookspecs)
+    known = hook_names()
+    implemented = []
+    for attr in dir(plugin):
+        opts = manager.parse_hookimpl_opts(plugin, attr)
+        if opts is None:
+            continue
+        name = opts.get("specname") or attr
+        if name not in known:
+            close = difflib.get_close_matches(name, known, n=1)
+            hint = f"did you mean {close[0]}?" if close else f"the hooks are: {', '.join(known)}"
+            return f"{name} is not an ontomed hook ({hint})"
+        spec_args = set(inspect.signature(getattr(hookspecs, name)).parameters)
+        impl = getattr(plugin, attr)
+        extra = [a for a in inspect.signature(impl).parameters if a not in spec_args]
+        if extra:
+            return (f"{name}() takes {', '.join(extra)}, which the hook does not pass "
+                    f"(it passes {', '.join(sorted(spec_args))})")
+        implemented.append(name)
+    if not implemented:
+        return f"it implements no hook (mark hook functions with @hookimpl; the hooks are: {', '.join(known)})"
+    return None
+
+
+def _one_line(exc: BaseException) -> str:
+    return " ".join(str(exc).split())
+
+
+def check_plugins() -> None:
+    """The strict check for plugin authors: raises :class:`PluginError` naming every
+    installed plugin that could not be loaded (``ontomed plugins --check``)."""
+    failed = failed_plugins()
+    if failed:
+        raise PluginError("; ".join(f"plugin {name!r}: {why}" for name, why in failed.items()))
+
+
 def failed_plugins() -> dict[str, str]:
-    """Installed plugins that could not be imported: name → error."""
+    """Installed plugins left out because they could not be imported or break the
+    contract: name → the reason, one line."""
     get_plugin_manager()
-    return dict(_failed)
+    return {**_failed, **_invalid}
+
+
+def invalid_plugins() -> dict[str, str]:
+    """Installed plugins left out because they break the contract (a misspelled hook)."""
+    get_plugin_manager()
+    return dict(_invalid)
+
+
+def left_out_plugins() -> list[str]:
+    """Installed plugins that ``ONTOMED_LOAD_PLUGINS`` leaves out."""
+    get_plugin_manager()
+    return list(_left_out)
 
 
 def get_plugins() -> list[PluginInfo]:
@@ -185,5 +263,14 @@ def get_extractor(name: str) -> Extractor:
     extractors = get_extractors()
     if name not in extractors:
         known = ", ".join(sorted(extractors)) or "none"
-        raise BadInputError(f"no extractor {name!r} (installed: {known})")
+        message = f"no extractor {name!r} (loaded: {known})"
+        left_out = left_out_plugins()
+        if left_out:
+            message += (f"; installed but not loaded, as ONTOMED_LOAD_PLUGINS="
+                        f"{os.environ.get('ONTOMED_LOAD_PLUGINS', '')!r} leaves them out: "
+                        f"{', '.join(left_out)}")
+        failed = failed_plugins()
+        if failed:
+            message += f"; installed but broken (see `ontomed plugins`): {', '.join(failed)}"
+        raise BadInputError(message)
     return extractors[name]

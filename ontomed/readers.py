@@ -36,6 +36,15 @@ def _open_text(source: str) -> str:
         raise BadInputError(f"{source}: cannot read ({exc.strerror})") from None
 
 
+def json_error(exc: json.JSONDecodeError) -> str:
+    """"Unterminated string starting at column 2": json's own message ends with "at"
+    for some errors ("… starting at", "Invalid control character at"), so the
+    position is joined to it rather than said twice."""
+    message = exc.msg.removesuffix(" at")
+    return f"{message} at line {exc.lineno}, column {exc.colno}" if exc.lineno > 1 \
+        else f"{message} at column {exc.colno}"
+
+
 class TextReader(Reader):
     """One document per file; the first line is the title when it is short."""
 
@@ -74,7 +83,7 @@ class JsonLinesReader(Reader):
             try:
                 record = json.loads(line)
             except json.JSONDecodeError as exc:
-                yield SkippedDocument(where, f"not JSON ({exc.msg} at column {exc.colno})")
+                yield SkippedDocument(where, f"not JSON ({json_error(exc)})")
                 continue
             if not isinstance(record, dict):
                 yield SkippedDocument(where, "not a JSON object")
@@ -161,7 +170,7 @@ class ClinicalTrialsReader(Reader):
         try:
             data = json.loads(text)
         except json.JSONDecodeError as exc:
-            raise BadInputError(f"{source}, line {exc.lineno}, column {exc.colno}: not JSON ({exc.msg})") from None
+            raise BadInputError(f"{source}: not JSON ({json_error(exc)})") from None
         studies = data.get("studies") if isinstance(data, dict) and "studies" in data else \
             data if isinstance(data, list) else [data]
         if not isinstance(studies, list):

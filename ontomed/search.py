@@ -1,24 +1,28 @@
 """Find entities by name: exact matches first, then names that start with the text,
-then close spellings (rapidfuzz), each hit with its class and identifiers.
+then close spellings (rapidfuzz), each hit with its class and identifiers. A
+public identifier (``MESH:D003924``, ``HP:0002094``, ``DB00331``) finds its entity first.
 
 The names (every ``rdfs:label`` and ``skos:altLabel`` of an entity typed with
-an ontomed class) are read by one SPARQL query, which takes seconds on a
-knowledge base holding the full vocabularies, so they are kept in
-``KB/cache/search-index.json``, keyed by the number of label, synonym and type
-triples (three COUNT queries: a tenth of a second). A change that keeps all
-three counts equal (a label renamed in place by a SPARQL update) is not seen
-until ``refresh=True`` (``ontomed search --refresh``).
+an ontomed class) are read from the store, which takes 6-8 s on a knowledge
+base holding the full vocabularies, so the compiled index is kept beside the
+knowledge base per store state (:func:`ontomed.apps.cache.state_cached`, in
+``KB/cache/search-index-v6.pickle``): on an unchanged store it is read back
+without asking the store anything (0.3 s instead of 8 s); after a write, the
+number of label, synonym and type triples (three COUNT queries: a tenth of a
+second) decides whether it still holds. A change that keeps all three counts
+equal (a label renamed in place by a SPARQL update) is not seen until
+``refresh=True`` (``ontomed search --refresh``).
 """
 
 from __future__ import annotations
 
 import bisect
-import itertools
-import json
-import os
-from collections.abc import Iterable
+import contextlib
+import gc
+import re
+from array import array
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pyoxigraph as ox
@@ -30,7 +34,7 @@ from .vocab.records import name_key
 if TYPE_CHECKING:
     from .kb import KnowledgeBase
 
-INDEX_VERSION = 2
+INDEX_VERSION = 6
 CLASSES = ("Drug", "Disease", "Symptom", "Gene", "Condition")
 #: Below this rapidfuzz similarity (0-100) a name is not a fuzzy match.
 FUZZY_CUTOFF = 75.0
@@ -67,18 +71,56 @@ class SearchHit:
 
 
 class NameIndex:
-    """Every entity name, folded for comparison, with its owner and whether it is preferred."""
+    """Every entity name, folded for comparison, with its owner and whether it is preferred.
+
+    Kept as a few flat arrays rather than an object per name (the names sorted by
+    their folded key, each distinct key once with where its names start): a tenth
+    of the objects, so the cached index loads, and is freed at exit, in a fraction
+    of the time.
+    """
 
     def __init__(self, entities: list[str], types: list[list[str]],
-                 rows: list[tuple[str, int, bool]], keys: list[str] | None = None) -> None:
+                 rows: list[tuple[str, int, bool]]) -> None:
+        """``rows``: (name as written, entity index, preferred) in any order."""
         self.entities = entities
-        self.types = types
-        self.rows = rows                          # (name as written, entity index, preferred)
-        self.keys = keys if keys is not None else [name_key(name) for name, _, _ in rows]
-        self.by_key: dict[str, list[int]] = {}
-        for i, key in enumerate(self.keys):
-            self.by_key.setdefault(key, []).append(i)
-        self.sorted_keys = sorted(self.by_key)
+        self._classes = sorted({c for t in types for c in t})
+        bit = {c: 1 << i for i, c in enumerate(self._classes)}
+        self._type_bits = array("I", (sum(bit[c] for c in set(t)) for t in types))
+        keyed = sorted(((name_key(name), name, entity, preferred) for name, entity, preferred in rows),
+                       key=lambda r: (r[0], r[1]))
+        self.names = [r[1] for r in keyed]
+        self.owner = array("i", (r[2] for r in keyed))
+        self.preferred = bytes(bool(r[3]) for r in keyed)
+        self.keys: list[str] = []        # distinct folded names, sorted
+        starts = array("i")
+        for i, r in enumerate(keyed):
+            if not self.keys or self.keys[-1] != r[0]:
+                self.keys.append(r[0])
+                starts.append(i)
+        starts.append(len(keyed))
+        self._starts = starts
+        self._positions: dict[str, int] | None = None
+        self.proper_words, self.common_words = word_cases(self.names)
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {k: v for k, v in self.__dict__.items() if k != "_positions"}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state, _positions=None)
+
+    @property
+    def types(self) -> _Types:
+        """``types[entity]``: the ontomed classes of an entity, sorted."""
+        return _Types(self._classes, self._type_bits)
+
+    def position(self, iri: str) -> int | None:
+        """The index of entity ``iri`` (in :attr:`entities`), or None."""
+        if self._positions is None:
+            self._positions = {e: i for i, e in enumerate(self.entities)}
+        return self._positions.get(iri)
+
+    def _rows(self, key_index: int) -> range:
+        return range(self._starts[key_index], self._starts[key_index + 1])
 
     @classmethod
     def from_kb(cls, kb: KnowledgeBase) -> NameIndex:
@@ -97,15 +139,7 @@ class NameIndex:
             iri = row["e"].value  # type: ignore[index]
             if iri in position:
                 rows.append((row["l"].value, position[iri], row["pref"].value == "true"))  # type: ignore[index]
-        rows.sort()
-        return cls(entities, [sorted(t) for t in types], rows)
-
-    def to_json(self) -> dict[str, Any]:
-        return {"entities": self.entities, "types": self.types, "rows": self.rows, "keys": self.keys}
-
-    @classmethod
-    def from_json(cls, data: dict[str, Any]) -> NameIndex:
-        return cls(data["entities"], data["types"], data["rows"], data["keys"])
+        return cls(entities, types, rows)
 
     def find(self, text: str, *, types: Iterable[str] = (), limit: int = 10) -> list[tuple[int, str, str, float]]:
         """(entity index, matched name, match kind, score), best first, one per entity."""
@@ -115,9 +149,13 @@ class NameIndex:
         wanted = set(types)
         best: dict[int, tuple[Any, ...]] = {}   # entity → (sort key…, name, kind)
 
+        wanted_bits = sum(1 << self._classes.index(c) for c in wanted if c in self._classes)
+        if wanted and not wanted_bits:
+            return []
+
         def offer(i: int, kind: str, score: float) -> None:
-            name, entity, preferred = self.rows[i]
-            if wanted and not wanted & set(self.types[entity]):
+            name, entity, preferred = self.names[i], self.owner[i], self.preferred[i]
+            if wanted and not wanted_bits & self._type_bits[entity]:
                 return
             # exact and prefix: preferred labels first; fuzzy: the closest spelling first
             key = (_RANKS[kind], -score if kind == "fuzzy" else 0.0, 0 if preferred else 1,
@@ -125,15 +163,14 @@ class NameIndex:
             if entity not in best or key < best[entity][:6]:
                 best[entity] = (*key, kind)  # type: ignore[assignment]
 
-        for i in self.by_key.get(query, ()):
-            offer(i, "exact", 100.0)
-        start = bisect.bisect_left(self.sorted_keys, query)
-        for key in itertools.islice(self.sorted_keys, start, None):
+        start = bisect.bisect_left(self.keys, query)
+        for k in range(start, len(self.keys)):
+            key = self.keys[k]
             if not key.startswith(query):
                 break
-            if key != query:
-                for i in self.by_key[key]:
-                    offer(i, "prefix", round(100.0 * len(query) / len(key), 1))
+            kind, score = ("exact", 100.0) if key == query else ("prefix", round(100.0 * len(query) / len(key), 1))
+            for i in self._rows(k):
+                offer(i, kind, score)
         if len(best) < limit:
             from rapidfuzz import fuzz, process
 
@@ -141,45 +178,87 @@ class NameIndex:
             # for another word order ("infarction myocardial"). Not WRatio: it scores
             # a short name inside a long query ("MET" in "metfromin") as high as a typo.
             for scorer in (fuzz.ratio, fuzz.token_sort_ratio):
-                for key, score, _ in process.extract(query, self.sorted_keys, scorer=scorer,
-                                                     limit=limit * 5, score_cutoff=FUZZY_CUTOFF):
-                    for i in self.by_key[key]:
+                for _key, score, k in process.extract(query, self.keys, scorer=scorer,
+                                                      limit=limit * 5, score_cutoff=FUZZY_CUTOFF):
+                    for i in self._rows(k):
                         offer(i, "fuzzy", round(float(score), 1))
         ranked = sorted(best.items(), key=lambda item: item[1][:6])[:limit]
         return [(entity, key[5], key[6], -key[3]) for entity, key in ranked]  # type: ignore[misc]
 
 
+_WORD = re.compile(r"[^\W\d_][\w'’-]*")
+_FUNCTION_WORDS = frozenset({"a", "an", "and", "as", "at", "by", "for", "from", "in", "of", "on", "or",
+                             "the", "to", "with", "without"})
+_CAPITALIZED = re.compile(r"[A-Z][a-z]+")
+
+
+def word_cases(names: Iterable[str]) -> tuple[frozenset[str], frozenset[str]]:
+    """(proper, common): the words the vocabulary writes as proper nouns (eponyms, places,
+    genera) and as common words, lower-cased (:func:`ontomed.verbalize.running_case`).
+
+    The evidence is the names written in sentence case (HPO, OMIM: "Hereditary
+    late-onset Parkinson disease", "Anemia of chronic disease"), where a word
+    capitalized after the first is a proper noun and a word in lower case is
+    not; whichever is written more often wins. Names in Title Case (MeSH
+    headings) or all in lower case (MeSH entry terms) say nothing.
+    """
+    capital: dict[str, int] = {}
+    lower: dict[str, int] = {}
+    for name in names:
+        found = _WORD.findall(name)
+        if not found or not found[0][0].isupper():  # lower-cased entry terms ("… disease, PARK7")
+            continue
+        words = [w.split("'")[0].split("’")[0] for w in found[1:]]
+        plain = [w for w in words if w.islower()]
+        capped = [w for w in words if _CAPITALIZED.fullmatch(w)]
+        content = [w for w in plain if w not in _FUNCTION_WORDS]
+        if not content or len(content) < len(capped):  # Title Case, or nothing to compare
+            continue
+        for w in capped:
+            capital[w.lower()] = capital.get(w.lower(), 0) + 1
+        for w in plain:
+            lower[w] = lower.get(w, 0) + 1
+    proper = frozenset(w for w, n in capital.items() if n > lower.get(w, 0))
+    return proper, frozenset(w for w, n in lower.items() if n >= capital.get(w, 0))
+
+
+class _Types:
+    """The classes of each entity, decoded from one bit mask per entity."""
+
+    def __init__(self, classes: list[str], bits: array[int]) -> None:
+        self._classes, self._bits = classes, bits
+
+    def __getitem__(self, entity: int) -> list[str]:
+        mask = self._bits[entity]
+        return [c for i, c in enumerate(self._classes) if mask >> i & 1]
+
+    def __len__(self) -> int:
+        return len(self._bits)
+
+
 def _cache_key(kb: KnowledgeBase) -> str:
     counts = [next(iter(kb.query(q)))["n"].value for q in _COUNTS]  # type: ignore[index]
-    return f"v{INDEX_VERSION}-" + "-".join(counts)
-
-
-_memo: dict[tuple[str, str], NameIndex] = {}
+    return "-".join(counts)
 
 
 def name_index(kb: KnowledgeBase, *, refresh: bool = False) -> NameIndex:
-    """The knowledge base's name index: kept in memory for the process, and in
-    ``KB/cache/search-index.json`` for the next one, while the counts still match."""
-    key = _cache_key(kb)
-    memo_key = (str(kb.path) if kb.path is not None else f"memory:{id(kb.store)}", key)
-    if not refresh and memo_key in _memo:
-        return _memo[memo_key]
-    path = kb.path / "cache" / "search-index.json" if kb.path is not None else None
-    index = None
-    if path is not None and path.is_file() and not refresh:
-        try:
-            data = json.loads(path.read_text("utf-8"))
-            if data.get("key") == key:
-                index = NameIndex.from_json(data)
-        except (OSError, ValueError, KeyError, TypeError):
-            index = None
-    if index is None:
-        index = NameIndex.from_kb(kb)
-        if path is not None and not kb.read_only:
-            _write_atomic(path, json.dumps({"key": key, **index.to_json()}, ensure_ascii=False))
-    _memo.clear()
-    _memo[memo_key] = index
-    return index
+    """The knowledge base's name index, built once per store state (see the module's doc)."""
+    from .apps.cache import state_cached
+
+    with _no_gc():  # unpickling a few hundred thousand tuples: the collector would only rescan them
+        return state_cached(kb, f"search-index-v{INDEX_VERSION}", content_key=_cache_key,
+                            build=NameIndex.from_kb, refresh=refresh)
+
+
+@contextlib.contextmanager
+def _no_gc() -> Iterator[None]:
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def search(kb: KnowledgeBase, text: str, *, types: Iterable[str] = (), limit: int = 10,
@@ -194,13 +273,23 @@ def search(kb: KnowledgeBase, text: str, *, types: Iterable[str] = (), limit: in
         if cls not in CLASSES:
             raise BadInputError(f"unknown type {t!r} (known: {', '.join(CLASSES)})")
         wanted.append(cls)
+    from .apps.names import by_identifier
+
     index = name_index(kb, refresh=refresh)
     hits = []
+    for iri in by_identifier(kb, text.strip()) or ():  # HP:0002094, MESH:D003924, DB00331
+        position = index.position(iri)
+        classes = tuple(index.types[position]) if position is not None else ()
+        if not wanted or set(wanted) & set(classes):
+            hits.append(SearchHit(iri, _label(kb, iri), classes, _identifiers(kb, iri), text.strip(),
+                                  "identifier", 100.0))
+    found = {h.iri for h in hits}
     for entity, matched, kind, score in index.find(text, types=wanted, limit=limit):
         iri = index.entities[entity]
-        hits.append(SearchHit(iri, _label(kb, iri), tuple(index.types[entity]),
-                              _identifiers(kb, iri), matched, kind, score))
-    return hits
+        if iri not in found:
+            hits.append(SearchHit(iri, _label(kb, iri), tuple(index.types[entity]),
+                                  _identifiers(kb, iri), matched, kind, score))
+    return hits[:limit]
 
 
 def _label(kb: KnowledgeBase, iri: str) -> str | None:
@@ -217,10 +306,3 @@ def _identifiers(kb: KnowledgeBase, iri: str) -> tuple[tuple[str, str], ...]:
     found = (I.identifier_from_iri(q.object.value) for q in kb.store.quads_for_pattern(
         ox.NamedNode(iri), ox.NamedNode(I.SKOS + "exactMatch"), None, ox.DefaultGraph()))
     return tuple(sorted(x for x in found if x))
-
-
-def _write_atomic(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(f".{os.getpid()}.tmp")
-    tmp.write_text(text, "utf-8")
-    os.replace(tmp, path)

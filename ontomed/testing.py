@@ -41,6 +41,7 @@ __all__ = [
     "check_extraction",
     "check_extractor",
     "check_linker",
+    "check_plugin",
     "check_reader",
     "check_text_generator",
     "sample_facts",
@@ -116,9 +117,30 @@ def _registered(kind: str) -> Mapping[str, _Component]:
         "extractor": plugins.get_extractors, "reader": plugins.get_readers,
         "linker": plugins.get_linkers, "text generator": plugins.get_text_generators}
     try:
-        return getters[kind]()
+        found = getters[kind]()
     except plugins.PluginError as exc:
         raise AssertionError(f"the installed plugins break the contract: {exc}") from exc
+    broken = plugins.invalid_plugins()  # left out by ontomed; a test must not pass over them
+    _require(not broken, "the installed plugins break the contract: " + "; ".join(
+        f"plugin {name!r}: {why}" for name, why in broken.items()))
+    return found
+
+
+# -- plugins -------------------------------------------------------------------
+
+def check_plugin(plugin: object) -> None:
+    """The plugin module (or object) keeps the hook contract: every ``@hookimpl``
+    function is named after a hook that exists (``register_extractors``, not
+    ``register_extractor``) and takes only arguments the hook passes.
+
+    ontomed itself leaves such a plugin out with a warning and carries on; this
+    check (like ``ontomed plugins --check``) makes it a failure, for the plugin's
+    own tests.
+    """
+    from . import plugins
+
+    problem = plugins.contract_problem(plugin)
+    _require(problem is None, f"plugin {getattr(plugin, '__name__', plugin)!r}: {problem}")
 
 
 def _check_one_line_error(exc: BaseException, who: str, what: str) -> None:

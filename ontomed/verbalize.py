@@ -6,9 +6,15 @@ here: each object property carries them in the ontology (``om:template``, one
 literal per language, with ``{subject}`` and ``{object}``), and
 :class:`Templates` reads them from the knowledge base, together with each
 property's inverse (``owl:inverseOf``, read in both directions) and whether it
-is symmetric. What lives here is only what a language does with lists: how it
-joins them ("fever, cough and myalgia", "发热、咳嗽和肌痛") and how it says that
-a list was cut ("and 3 more"; Chinese gives the total: "等5项").
+is symmetric; where a template's wording does not agree in number with a list
+("has the symptom"), the property also carries ``om:templatePlural`` ("has the
+symptoms"). What lives here is only what a language does with lists and names:
+how it joins them ("fever, cough and myalgia", "发热、咳嗽和肌痛"), how it says
+that a list was cut ("and 3 more"; Chinese gives the total: "等5项"), and, in
+English, how a label is written inside a sentence: "contraindicated in chronic
+kidney disease", not "in Chronic kidney disease" as the vocabulary capitalizes
+its first letter; proper nouns and symbols ("Parkinson disease", "CFTR") keep
+their case (:func:`running_case`).
 
 A fact about an entity is read from that entity's side: an incoming fact is
 phrased with the inverse property's template ("Type 2 diabetes mellitus is
@@ -20,14 +26,15 @@ cuts each list at ``limit``.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+import re
+from collections.abc import Container, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 import pyoxigraph as ox
 
 from . import iri as I
-from .errors import BadInputError
+from .errors import BadInputError, OntomedError
 from .model import Entity, Fact
 
 if TYPE_CHECKING:
@@ -39,6 +46,7 @@ DEFAULT_LIMIT = 8
 
 _LABEL = ox.NamedNode(I.RDFS + "label")
 _TEMPLATE = ox.NamedNode(I.TEMPLATE)
+_TEMPLATE_PLURAL = ox.NamedNode(I.TEMPLATE_PLURAL)
 _INVERSE = ox.NamedNode(I.OWL + "inverseOf")
 _TYPE = ox.NamedNode(I.RDF + "type")
 _OBJECT_PROPERTY = ox.NamedNode(I.OWL + "ObjectProperty")
@@ -98,12 +106,18 @@ class PropertyInfo:
     templates: Mapping[str, str] = field(default_factory=dict)
     inverse: str | None = None
     symmetric: bool = False
+    plurals: Mapping[str, str] = field(default_factory=dict)
 
     def label(self, lang: str) -> str:
         return self.labels.get(lang) or self.labels.get("en") or self.labels.get("") or _local(self.iri)
 
-    def template(self, lang: str) -> str:
-        """The ontology's template; a property without one is read with its label."""
+    def template(self, lang: str, *, several: bool = False) -> str:
+        """The ontology's template (for ``several`` objects, its ``om:templatePlural`` where
+        the language has one); a property without one is read with its label."""
+        if several and self.templates.get(lang) is not None and lang in self.plurals:
+            return self.plurals[lang]
+        if several and lang not in self.templates and "en" in self.plurals:
+            return self.plurals["en"]
         found = self.templates.get(lang) or self.templates.get("en")
         if found:
             return found
@@ -128,13 +142,16 @@ class Templates:
         iris = {q.subject.value for q in store.quads_for_pattern(None, _TYPE, _OBJECT_PROPERTY, _DEFAULT_GRAPH)
                 if isinstance(q.subject, ox.NamedNode)}
         for iri in sorted(iris | set(kb.object_properties())):
-            entry: dict[str, Any] = {"labels": {}, "templates": {}, "inverse": None, "symmetric": False}
+            entry: dict[str, Any] = {"labels": {}, "templates": {}, "plurals": {}, "inverse": None,
+                                     "symmetric": False}
             for q in store.quads_for_pattern(ox.NamedNode(iri), None, None, _DEFAULT_GRAPH):
                 p, o = q.predicate.value, q.object
                 if p == _LABEL.value and isinstance(o, ox.Literal):
                     entry["labels"].setdefault(o.language or "", o.value)
                 elif p == _TEMPLATE.value and isinstance(o, ox.Literal):
                     entry["templates"].setdefault(o.language or "en", o.value)
+                elif p == _TEMPLATE_PLURAL.value and isinstance(o, ox.Literal):
+                    entry["plurals"].setdefault(o.language or "en", o.value)
                 elif p == _INVERSE.value and isinstance(o, ox.NamedNode):
                     entry["inverse"] = o.value
                 elif p == _TYPE.value and o.value == _SYMMETRIC:
@@ -144,7 +161,15 @@ class Templates:
             other = entry["inverse"]
             if other in found and found[other]["inverse"] is None:
                 found[other]["inverse"] = iri
-        return cls({iri: PropertyInfo(iri, e["labels"], e["templates"], e["inverse"], e["symmetric"])
+        # A knowledge base initialized before the ontology had plural templates: the bundled
+        # ontology's, for a template that is still the bundled one.
+        bundled = _bundled_plurals()
+        for iri, entry in found.items():
+            for lang, (template, plural) in bundled.get(iri, {}).items():
+                if lang not in entry["plurals"] and entry["templates"].get(lang) == template:
+                    entry["plurals"][lang] = plural
+        return cls({iri: PropertyInfo(iri, e["labels"], e["templates"], e["inverse"], e["symmetric"],
+                                      e["plurals"])
                     for iri, e in found.items()})
 
     def get(self, iri: str) -> PropertyInfo:
@@ -155,6 +180,32 @@ class Templates:
 
     def __len__(self) -> int:
         return len(self._properties)
+
+
+_bundled: dict[str, dict[str, tuple[str, str]]] | None = None
+
+
+def _bundled_plurals() -> dict[str, dict[str, tuple[str, str]]]:
+    """property → {lang: (template, plural template)} in the ontology that ships with ontomed."""
+    global _bundled
+    if _bundled is None:
+        from .kb import bundled_ontology_path
+
+        templates: dict[tuple[str, str], str] = {}
+        plurals: dict[tuple[str, str], str] = {}
+        try:
+            for t in ox.parse(path=str(bundled_ontology_path()), format=ox.RdfFormat.RDF_XML):
+                if isinstance(t.object, ox.Literal) and t.predicate in (_TEMPLATE, _TEMPLATE_PLURAL):
+                    key = (t.subject.value, t.object.language or "en")
+                    (templates if t.predicate == _TEMPLATE else plurals)[key] = t.object.value
+        except (OSError, SyntaxError, BadInputError):
+            pass
+        found: dict[str, dict[str, tuple[str, str]]] = {}
+        for (iri, lang), plural in plurals.items():
+            if (iri, lang) in templates:
+                found.setdefault(iri, {})[lang] = (templates[iri, lang], plural)
+        _bundled = found
+    return _bundled
 
 
 @dataclass(frozen=True)
@@ -172,6 +223,7 @@ class Statement:
     other: str
     other_label: str
     sentence: str
+    other_phrase: str = ""  # other_label as written inside a sentence (see running_case)
 
     @property
     def triple(self) -> tuple[str, str, str]:
@@ -206,14 +258,16 @@ class Sentence:
     focus_label: str = ""
     backwards: bool = False
     lang: str = "en"
+    plural: str = ""  # the template for several objects, when the language words it otherwise
 
     def say(self, statements: Sequence[Statement]) -> str:
         """This sentence for some of its facts only (all of them: :attr:`text`)."""
         if {st.triple for st in statements} >= {st.triple for st in self.statements}:
             return self.text
-        names = join_list([st.other_label for st in statements], self.lang)
+        names = join_list([st.other_phrase or st.other_label for st in statements], self.lang)
         subject, obj = (names, self.focus_label) if self.backwards else (self.focus_label, names)
-        return _fill(self.template, subject, obj, self.lang)
+        several = len(statements) > 1 and not self.backwards and self.plural
+        return _fill(self.plural if several else self.template, subject, obj, self.lang)
 
     def to_dict(self) -> dict[str, Any]:
         return {"text": self.text, "property": self.property, "property_label": self.property_label,
@@ -268,6 +322,48 @@ def _local(iri: str) -> str:
     return iri.rstrip("/#").rsplit("#", 1)[-1].rsplit("/", 1)[-1]
 
 
+_EPONYM_HEADS = frozenset({"disease", "syndrome", "sign", "palsy", "lymphoma", "sarcoma", "anomaly",
+                           "phenomenon", "tumor", "tumour", "ulcer", "reflex", "test", "virus", "fever"})
+_ADJECTIVE = re.compile(r".*(?:ic|al|ous|ive|ary|ar|ed|ing|ant|ent|ile|oid|ful|less|ly)$")
+_CAPITALIZED_WORD = re.compile(r"([(\[]*)([A-Z][a-z]+(?:[-'’][a-z]+)*)([)\],.;:]*)")
+_FUNCTION_WORDS = frozenset({"a", "an", "and", "as", "at", "by", "for", "from", "in", "of", "on", "or",
+                             "the", "to", "with", "without"})
+
+
+def running_case(label: str, proper: Container[str] = frozenset(),
+                 common: Container[str] = frozenset()) -> str:
+    """A label as written inside an English sentence.
+
+    Vocabularies capitalize a label's first letter ("Chronic kidney disease") or
+    every word (MeSH: "Female Urogenital Diseases"); inside a sentence those
+    words are lower case. A word keeps its case when it is a symbol (a capital
+    after the first letter, a digit, one letter: "CFTR", "HbA1c", "X-linked",
+    "Ehlers-Danlos") or a proper noun: one of ``proper`` (the vocabulary writes
+    it capitalized inside its names, :func:`ontomed.search.word_cases`), or, when
+    it is not one of ``common``, a word before "disease", "syndrome"… that does
+    not look like an adjective ("Down syndrome"). Only the first word of a label
+    in sentence case is looked at; in a label in Title Case, every word.
+    """
+    words = label.split(" ")
+    title_case = sum(1 for w in words if _CAPITALIZED_WORD.fullmatch(w)) >= 2 and all(
+        _CAPITALIZED_WORD.fullmatch(w) or w.lower() in _FUNCTION_WORDS or not w[:1].islower()
+        for w in words)
+    out = list(words)
+    for i, word in enumerate(words if title_case else words[:1]):
+        m = _CAPITALIZED_WORD.fullmatch(word)
+        if m is None:
+            continue
+        key = m.group(2).lower()
+        base = re.split(r"['’]", key)[0]
+        if base in proper:
+            continue
+        following = words[i + 1].lower().strip(",.;:()") if i + 1 < len(words) else ""
+        if base not in common and following in _EPONYM_HEADS and not _ADJECTIVE.fullmatch(base):
+            continue
+        out[i] = m.group(1) + key + m.group(2)[len(key):] + m.group(3)
+    return " ".join(out)
+
+
 def _capitalize(sentence: str, lang: str) -> str:
     """Upper-case the first letter of an English sentence that starts with a lower-case
     word ("metformin" → "Metformin"); names in mixed case ("eGFR") are left alone."""
@@ -300,6 +396,7 @@ class Verbalizer:
         self.kb = kb
         self.templates = templates if templates is not None else Templates.from_kb(kb)
         self._labels: dict[str, dict[str, str]] = {}
+        self._cases: tuple[Container[str], Container[str]] | None = None
 
     # -- names ----------------------------------------------------------------
     def labels(self, iri: str) -> dict[str, str]:
@@ -325,14 +422,34 @@ class Verbalizer:
         return known.get(lang) or known.get("en") or known.get("") or next(iter(known.values()), None) \
             or hint or _local(iri)
 
+    def phrase(self, iri: str, lang: str = "en", hint: str | None = None) -> str:
+        """The entity's name as written inside a sentence (:func:`running_case` in English)."""
+        label = self.name(iri, lang, hint)
+        if lang != "en" or not label[:1].isupper():
+            return label
+        if self._cases is None:
+            self._cases = self._word_cases()
+        return running_case(label, *self._cases)
+
+    def _word_cases(self) -> tuple[Container[str], Container[str]]:
+        """What the knowledge base's vocabulary says about the case of words (from the
+        name index, kept per store state: read once per verbalizer)."""
+        from .search import name_index
+
+        try:
+            index = name_index(self.kb)
+        except (OntomedError, OSError):
+            return frozenset(), frozenset()
+        return index.proper_words, index.common_words
+
     # -- one fact -------------------------------------------------------------
     def sentence(self, fact: Fact, lang: str = "en", *, about: str | None = None) -> str:
         """One sentence saying ``fact``; phrased from the object's side when ``about`` is the object."""
         check_lang(lang)
         prop, subject, obj = self._reading(fact, about)
         hints = {fact.subject: fact.subject_label, fact.object: fact.object_label}
-        return _fill(self.templates.get(prop).template(lang), self.name(subject, lang, hints[subject]),
-                     self.name(obj, lang, hints[obj]), lang)
+        return _fill(self.templates.get(prop).template(lang), self.phrase(subject, lang, hints[subject]),
+                     self.phrase(obj, lang, hints[obj]), lang)
 
     def sentences(self, facts: Iterable[Fact], lang: str = "en", *, about: str | None = None) -> list[str]:
         """One sentence per fact, in order (the fast path a benchmark measures)."""
@@ -415,25 +532,29 @@ class Verbalizer:
         focus, prop, backwards = key
         info = self.templates.get(prop)
         template = info.template(lang)
+        plural = info.template(lang, several=True)
 
         def name(iri: str) -> str:
             return self.name(iri, lang, hints.get(iri))
 
+        def phrase(iri: str) -> str:
+            return self.phrase(iri, lang, hints.get(iri))
+
         statements = []
         for other, (fact, subject, obj) in members.items():
-            single = _fill(template, name(subject), name(obj), lang)
+            single = _fill(template, phrase(subject), phrase(obj), lang)
             labelled = replace(fact, subject_label=name(fact.subject), object_label=name(fact.object))
-            statements.append(Statement(labelled, prop, other, name(other), single))
+            statements.append(Statement(labelled, prop, other, name(other), single, phrase(other)))
         statements.sort(key=lambda s: (-s.support[0], -(s.support[1] or 0.0), s.other_label.lower(), s.other))
         shown = statements if limit is None else statements[:limit]
         omitted = len(statements) - len(shown)
-        names = join_list([s.other_label for s in shown], lang, omitted=omitted)
+        names = join_list([s.other_phrase for s in shown], lang, omitted=omitted)
         if backwards:  # a property with no inverse: the others are the subjects
-            text = _fill(template, names, name(focus), lang)
-        else:
-            text = _fill(template, name(focus), names, lang)
-        return Sentence(text, prop, info.label(lang), tuple(shown), omitted, template, name(focus),
-                        backwards, lang)
+            text = _fill(template, names, phrase(focus), lang)
+        else:  # several objects: the template that agrees in number with a list
+            text = _fill(plural if len(shown) + omitted > 1 else template, phrase(focus), names, lang)
+        return Sentence(text, prop, info.label(lang), tuple(shown), omitted, template, phrase(focus),
+                        backwards, lang, plural if plural != template else "")
 
 
 _ontology_verbalizer: Verbalizer | None = None

@@ -146,8 +146,33 @@ def test_query_from_a_file_and_from_stdin(kb_path: str, tmp_path: Path, runner: 
 def test_query_syntax_error_prints_the_position_and_exits_2(kb_path: str, runner: CliRunner):
     result = run(runner, "query", "--kb", kb_path, "SELECT * WHERE { ?s ?p }")
     assert result.exit_code == 2
-    assert result.output.startswith("error: SPARQL syntax error: error at 1:")
+    assert result.output.startswith("error: SPARQL syntax error at line 1, column ")
     assert len(result.output.strip().splitlines()) == 1
+
+
+def test_an_unknown_prefix_is_named_with_the_predeclared_ones_on_one_line(kb_path: str, runner: CliRunner):
+    result = run(runner, "query", "--kb", kb_path, "SELECT * WHERE { ?s foo:bar ?o }")
+    assert result.exit_code == 2
+    [line] = result.output.strip().splitlines()
+    assert line.startswith("error: SPARQL syntax error at line 1, column 28")
+    assert "unknown prefix foo:" in line and "predeclared: om:, ome:, rdf:" in line
+    assert "\\u{" not in line and "..=" not in line  # none of the parser's character classes
+
+
+def test_an_unclosed_brace_is_pointed_at(kb_path: str, runner: CliRunner):
+    result = run(runner, "query", "--kb", kb_path, "SELECT * WHERE { ?s ?p ?o LIMIT 2")
+    assert result.exit_code == 2
+    assert "the '{' at line 1, column 16 is never closed" in result.output
+    assert len(result.output.strip().splitlines()) == 1
+
+
+def test_select_star_keeps_the_querys_variable_order(kb_path: str, runner: CliRunner):
+    result = run(runner, "query", "--kb", kb_path,
+                 "SELECT * WHERE { ?s om:treats ?o . ?s rdfs:label ?label } LIMIT 1")
+    assert result.stdout.splitlines()[0].split() == ["s", "o", "label"]
+    as_csv = run(runner, "query", "--kb", kb_path, "--format", "csv",
+                 "SELECT DISTINCT * WHERE { ?s om:treats ?o } LIMIT 1")
+    assert as_csv.stdout.splitlines()[0] == "s,o"
 
 
 def test_query_without_a_query_is_bad_input(kb_path: str, runner: CliRunner):
@@ -210,6 +235,65 @@ def test_every_verb_has_help_with_an_example_and_a_kb_option(runner: CliRunner, 
 
 def test_an_unknown_flag_exits_2(runner: CliRunner):
     assert run(runner, "stats", "--frobnicate").exit_code == 2
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["qurey"], "error: No such command 'qurey'. Did you mean 'query'? See 'ontomed --help'."),
+    (["query", "--formt", "csv", "ASK {}"],
+     "error: No such option '--formt'. Did you mean '--format'? See 'ontomed query --help'."),
+    (["describe", "x", "--lang", "fr"],
+     "error: Invalid value for '--lang': 'fr' is not one of 'en', 'zh'. See 'ontomed describe --help'."),
+    (["serve", "--port", "99999"], "error: Invalid value for '--port': 99999 is not in the range "
+                                   "0<=x<=65535. See 'ontomed serve --help'."),
+    (["query", "--file", "/no/such/q.rq"], "error: Invalid value for '--file' / '-f': '/no/such/q.rq': "
+                                           "No such file or directory. See 'ontomed query --help'."),
+    (["vocab", "imprt"], "error: No such command 'imprt'. Did you mean 'import'? See 'ontomed vocab --help'."),
+    (["--frobnicate"], "error: No such option '--frobnicate'. See 'ontomed --help'."),
+])
+def test_usage_errors_are_one_line_with_a_close_verb_or_flag(runner: CliRunner, args: list[str], message: str):
+    result = runner.invoke(cli, args, prog_name="ontomed")
+    assert result.exit_code == 2
+    assert result.stderr == message + "\n" and result.stdout == ""
+
+
+def test_an_empty_kb_path_is_bad_input_and_creates_nothing(tmp_path: Path, runner: CliRunner, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    result = run(runner, "init", "--kb", "")
+    assert result.exit_code == 2
+    assert result.stderr.startswith("error: Invalid value for '--kb': an empty path names no knowledge base")
+    assert list(tmp_path.iterdir()) == []
+    from ontomed import KnowledgeBase
+    from ontomed.errors import BadInputError
+
+    with pytest.raises(BadInputError, match="empty path"):
+        KnowledgeBase("")
+
+
+@pytest.mark.parametrize("protege", [False, True])
+def test_a_file_error_names_the_path(kb_path: str, tmp_path: Path, runner: CliRunner, protege: bool):
+    target = tmp_path / "missing" / "dir" / "x.ttl"
+    result = run(runner, "export", "--kb", kb_path, "-o", str(target), *(["--protege"] if protege else []))
+    assert result.exit_code == 2
+    assert result.stderr == f"error: cannot write {target}: no such directory {target.parent}\n"
+
+
+def test_a_knowledge_base_that_cannot_be_created_is_named(tmp_path: Path, runner: CliRunner):
+    (tmp_path / "file").write_text("not a directory")
+    result = run(runner, "init", "--kb", str(tmp_path / "file" / "kb"))
+    assert result.exit_code == 2
+    assert result.stderr == (f"error: cannot create {tmp_path / 'file' / 'kb'}: a part of the path is a "
+                             "file, not a directory\n")
+
+
+def test_the_command_list_shows_whole_summaries(runner: CliRunner):
+    listing = run(runner, "--help").stdout.split("Commands:")[1]
+    for line in listing.strip().splitlines():
+        assert not line.rstrip().endswith("..."), line
+    assert "query      Run a SPARQL query.\n" in listing
+    for verb in ("build", "check", "describe", "export", "extract", "finetune", "generate", "init", "load",
+                 "plugins", "query", "search", "serve", "stats", "vocab"):  # short enough for one line
+        [line] = [x for x in listing.splitlines() if x.strip().startswith(verb + " ")]
+        assert line.rstrip().endswith("."), line
 
 
 def test_the_cli_process_prints_one_line_errors_never_a_traceback(tmp_path: Path):

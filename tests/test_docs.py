@@ -7,8 +7,10 @@ from __future__ import annotations
 
 import csv
 import inspect
+import json
 import os
 import re
+import site
 import subprocess
 import sys
 import tomllib
@@ -168,52 +170,159 @@ def test_every_python_block_in_the_docs_compiles():
 
 
 # -- the tutorial -----------------------------------------------------------------------------------
+# Tested the way a reader uses it: its files taken from the page, installed with pip into a fresh
+# virtual environment, its own tests run there, and what the page says ontomed prints compared with
+# what ontomed prints. ontomed (and pytest) come from the environment under test, as they come from
+# ontomed's own environment for a reader: the new environment is made with --system-site-packages,
+# and since that reaches the base interpreter's packages, not those of a virtual environment the
+# tests may run in, a .pth file adds the test environment's site-packages (with their own .pth
+# files: ontomed is an editable install). pip fetches the build backend (hatchling) from the
+# package index, as it does for a reader.
+
+PLUGIN = "ontomed-doses"
+
 
 def tutorial_files() -> dict[str, str]:
-    """The tutorial's code blocks that open with a ``# path`` comment, by path."""
+    """The tutorial's code blocks that open with a ``# path`` (or ``<!-- path -->``) line, by path."""
     files = {}
-    for lang in ("python", "toml"):
-        for block in code_blocks(TUTORIAL.read_text("utf-8"), lang):
-            first = block.splitlines()[0]
-            if re.fullmatch(r"# [\w./-]+\.(py|toml)", first):
-                files[first[2:]] = block
+    text = TUTORIAL.read_text("utf-8")
+    for lang in ("python", "toml", "markdown"):
+        for block in code_blocks(text, lang):
+            first, _, rest = block.partition("\n")
+            if m := re.fullmatch(r"# ([\w./-]+\.(?:py|toml))", first):
+                files[m.group(1)] = block
+            elif m := re.fullmatch(r"<!-- ([\w./-]+) -->", first):
+                files[m.group(1)] = rest
     return files
 
 
+def console_output(command: str) -> str:
+    """What the tutorial shows ``command`` printing (the lines after ``$ command``)."""
+    text = TUTORIAL.read_text("utf-8")
+    for block in code_blocks(text, "console"):
+        lines = block.splitlines()
+        for i, line in enumerate(lines):
+            if line == f"$ {command}":
+                out = []
+                for later in lines[i + 1:]:
+                    if later.startswith("$ "):
+                        break
+                    out.append(later)
+                return "\n".join(out).strip()
+    raise AssertionError(f"the tutorial shows no output of {command!r}")
+
+
 def test_the_tutorial_has_every_file_of_its_layout():
-    assert set(tutorial_files()) == {"pyproject.toml", "ontomed_example_extractor/__init__.py",
-                                     "ontomed_example_extractor/dosage.py", "tests/test_dosage.py"}
+    layout = TUTORIAL.read_text("utf-8").split("## 2. The project layout", 1)[1].split("## 3.", 1)[0]
+    named = set(re.findall(r"[\w-]+\.(?:py|toml|md)", layout))
+    files = set(tutorial_files())
+    assert {Path(f).name for f in files} == named
+    assert files == {"pyproject.toml", "README.md", "ontomed_doses/__init__.py", "ontomed_doses/doses.py",
+                     "tests/test_doses.py"}
 
 
-def test_the_tutorials_entry_point_is_the_example_plugins():
+def test_the_tutorials_names_are_not_the_example_plugins():
+    """Following the tutorial must not replace the bundled example plugin (same distribution name)
+    nor clash with its extractor id."""
     tutorial = tomllib.loads(tutorial_files()["pyproject.toml"])
     plugin = tomllib.loads((EXAMPLE_PLUGIN / "pyproject.toml").read_text("utf-8"))
-    for project in (tutorial, plugin):
-        assert project["project"]["entry-points"]["ontomed"] == {
-            "ontomed-example-extractor": "ontomed_example_extractor"}
-    assert tutorial["project"]["name"] == plugin["project"]["name"]
+    assert tutorial["project"]["name"] == PLUGIN != plugin["project"]["name"]
+    assert tutorial["project"]["entry-points"]["ontomed"] == {PLUGIN: "ontomed_doses"}
+    assert set(tutorial["tool"]["hatch"]["build"]["targets"]["wheel"]["packages"]).isdisjoint(
+        plugin["tool"]["hatch"]["build"]["targets"]["wheel"]["packages"])
+    assert 'id = "doses"' in tutorial_files()["ontomed_doses/doses.py"]
+    assert 'id: ClassVar[str] = "dosage"' in (EXAMPLE_PLUGIN / "ontomed_example_extractor" / "dosage.py").read_text()
 
 
-def test_the_tutorials_files_make_a_plugin_whose_tests_pass(tmp_path: Path):
-    """The tutorial's package shadows the installed example plugin (same module name, earlier on
-    sys.path), so the example's entry point loads the tutorial's code: its own tests, the contract
-    check and the entry-point test included, run against exactly what the page shows."""
+@pytest.fixture(scope="module")
+def tutorial_plugin(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """(the plugin's folder, the environment's python): the tutorial's files, pip-installed."""
+    root = tmp_path_factory.mktemp("tutorial")
+    folder = root / PLUGIN
+    for path, body in tutorial_files().items():
+        (folder / path).parent.mkdir(parents=True, exist_ok=True)
+        (folder / path).write_text(body, "utf-8")
+    subprocess.run([sys.executable, "-m", "venv", "--system-site-packages", str(root / "venv")],
+                   check=True, capture_output=True, timeout=300)
+    python = root / "venv" / "bin" / "python"
+    purelib = subprocess.run([str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+                             check=True, capture_output=True, text=True).stdout.strip()
+    ours = [p for p in site.getsitepackages() if Path(p).is_dir()]
+    (Path(purelib) / "_ontomed_test_environment.pth").write_text(
+        "import site; " + "; ".join(f"site.addsitedir({p!r})" for p in ours) + "\n", "utf-8")
+    installed = subprocess.run([str(python), "-m", "pip", "install", "--disable-pip-version-check", "-q",
+                                "-e", ".[test]"], cwd=folder, capture_output=True, text=True, timeout=600)
+    assert installed.returncode == 0, installed.stdout[-2000:] + installed.stderr[-3000:]
+    return folder, python
+
+
+def _run(python: Path, *args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([str(python), *args], cwd=cwd, capture_output=True, text=True, timeout=300)
+
+
+def test_the_tutorials_plugin_installs_and_its_tests_pass(tutorial_plugin: tuple[Path, Path]):
+    folder, python = tutorial_plugin
+    result = _run(python, "-m", "pytest", "-q", "-p", "no:cacheprovider", cwd=folder)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-2000:]
+    assert "4 passed" in result.stdout
+
+
+def test_ontomed_prints_what_the_tutorial_shows(tutorial_plugin: tuple[Path, Path]):
+    folder, python = tutorial_plugin
+    command = 'ontomed extract --kb :memory: --extractors doses "Metformin 500 mg twice daily."'
+    shown = _run(python, "-m", "ontomed.cli", "extract", "--kb", ":memory:", "--extractors", "doses",
+                 "Metformin 500 mg twice daily.", cwd=folder)
+    assert shown.returncode == 0, shown.stderr
+    assert json.loads(shown.stdout) == json.loads(console_output(command))
+    listed = _run(python, "-m", "ontomed.cli", "plugins", "--check", cwd=folder)
+    assert listed.returncode == 0, listed.stdout + listed.stderr
+    expected = console_output("ontomed plugins --check").split("...\n")[-1]
+    assert expected in listed.stdout
+    assert listed.stderr == ""
+
+
+def test_the_example_plugin_is_still_there_after_following_the_tutorial(tutorial_plugin: tuple[Path, Path]):
+    folder, python = tutorial_plugin
     try:
         metadata.distribution("ontomed-example-extractor")
     except metadata.PackageNotFoundError:
         if os.environ.get("CI"):
             raise AssertionError("ontomed-example-extractor is not installed, and CI must test it") from None
         pytest.skip("ontomed-example-extractor is not installed (pip install -e plugins/ontomed-example-extractor)")
-    for path, body in tutorial_files().items():
-        (tmp_path / path).parent.mkdir(parents=True, exist_ok=True)
-        (tmp_path / path).write_text(body, "utf-8")
-    (tmp_path / "README.md").write_text("A dosage extractor.\n")
-    env = {**os.environ, "PYTHONPATH": str(tmp_path)}
-    result = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"], cwd=tmp_path,
-                            env=env, capture_output=True, text=True, timeout=300)
-    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-2000:]
-    assert "3 passed" in result.stdout
-    shown = subprocess.run([sys.executable, "-m", "ontomed.cli", "extract", "--kb", ":memory:", "--extractors",
-                            "dosage", "Metformin 500 mg twice daily."], cwd=tmp_path, env=env,
-                           capture_output=True, text=True, timeout=120)
-    assert '"text": "500 mg twice daily"' in shown.stdout and '"confidence": 0.9,' in shown.stdout, shown.stderr
+    both = _run(python, "-m", "ontomed.cli", "extract", "--kb", ":memory:", "--extractors", "doses,dosage",
+                "Aspirin 81 mg once daily.", cwd=folder)
+    assert both.returncode == 0, both.stderr
+    assert [e["extractor"] for e in json.loads(both.stdout)] == ["doses", "dosage"]
+
+
+def test_a_misspelled_hook_does_what_the_tutorial_says(tutorial_plugin: tuple[Path, Path], tmp_path: Path):
+    folder, python = tutorial_plugin
+    hook = folder / "ontomed_doses" / "__init__.py"
+    original = hook.read_text("utf-8")
+    hook.write_text(original.replace("def register_extractors(", "def register_extractor("), "utf-8")
+    try:
+        listed = _run(python, "-m", "ontomed.cli", "plugins", cwd=tmp_path)
+        checked = _run(python, "-m", "ontomed.cli", "plugins", "--check", cwd=tmp_path)
+        tests = _run(python, "-m", "pytest", "-q", "-p", "no:cacheprovider", cwd=folder)
+    finally:
+        hook.write_text(original, "utf-8")
+    warning = console_output("ontomed plugins").splitlines()[0]
+    assert listed.returncode == 0 and listed.stderr.splitlines() == [warning]
+    assert checked.returncode == 1
+    assert tests.returncode == 1 and "register_extractor is not an ontomed hook" in tests.stdout
+
+
+def test_a_build_counts_the_tutorials_mentions_and_stores_no_dosage(tutorial_plugin: tuple[Path, Path],
+                                                                    tmp_path: Path):
+    _, python = tutorial_plugin
+    kb = tmp_path / "kb"
+    assert _run(python, "-m", "ontomed.cli", "init", "--kb", str(kb), cwd=tmp_path).returncode == 0
+    (tmp_path / "note.txt").write_text("Metformin 500 mg twice daily.\n")
+    built = _run(python, "-m", "ontomed.cli", "build", "--kb", str(kb), "--extractors", "doses",
+                 str(tmp_path / "note.txt"), cwd=tmp_path)
+    assert built.returncode == 0, built.stderr
+    assert "mentions    1" in built.stdout and "facts       0 new" in built.stdout
+    asked = _run(python, "-m", "ontomed.cli", "query", "--kb", str(kb),
+                 'ASK { ?s ?p ?o FILTER(CONTAINS(STR(?o), "500 mg") || CONTAINS(STR(?o), "Dosage")) }',
+                 cwd=tmp_path)
+    assert asked.stdout.strip() == "false", asked.stdout + asked.stderr

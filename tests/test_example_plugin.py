@@ -67,7 +67,7 @@ def test_its_extractor_runs_from_the_command_line():
     result = CliRunner().invoke(cli, ["extract", "--kb", ":memory:", "--extractors", "dosage,dictionary",
                                       "Aspirin 81 mg orally once daily."])
     assert result.exit_code == 0, result.output
-    by_extractor = {e["extractor"]: e for e in json.loads(result.output)}
+    by_extractor = {e["extractor"]: e for e in json.loads(result.stdout)}
     [dose] = by_extractor["dosage"]["mentions"]
     assert (dose["text"], dose["type"], dose["unit"], dose["route"], dose["times_per_day"]) == \
         ("81 mg orally once daily", "Dosage", "mg", "oral", 1.0)

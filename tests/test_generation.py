@@ -125,7 +125,7 @@ def test_generate_batches_several_entities(kb_dir: str, finetuned):
 def test_a_missing_model_gives_a_note_and_the_template_text(kb_dir: str, tmp_path: Path):
     result = generate(kb_dir, "metformin", "--model", str(tmp_path / "no-such-model"))
     assert result.exit_code == 0
-    assert result.stdout.startswith("Metformin can cause diarrhea, lactic acidosis and nausea as a side effect.")
+    assert result.stdout.startswith("Metformin can cause diarrhea, lactic acidosis and nausea as side effects.")
     assert result.stderr.count("\n") == 1 and "no such model" in result.stderr
 
 
@@ -214,7 +214,7 @@ def test_verbalize_in_the_real_web_app_serving_a_knowledge_base_on_disk(kb_dir: 
     try:
         response = app.test_client().get("/verbalize?entity=T2DM&lang=en")
         assert response.status_code == 200, response.data
-        assert response.get_json()["text"] == ("Type 2 diabetes mellitus has the symptom fatigue, polydipsia "
+        assert response.get_json()["text"] == ("Type 2 diabetes mellitus has the symptoms fatigue, polydipsia "
                                                "and polyuria. Type 2 diabetes mellitus is treated by metformin.")
     finally:
         app.extensions["ontomed"].close()

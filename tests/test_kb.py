@@ -190,7 +190,7 @@ def test_query_returns_oxigraph_results_with_ontomed_prefixes_predeclared(kb: Kn
 
 
 def test_a_query_syntax_error_carries_the_parser_position(kb: KnowledgeBase):
-    with pytest.raises(QuerySyntaxError, match=r"1:\d+"):
+    with pytest.raises(QuerySyntaxError, match=r"line 1, column \d+"):
         kb.query("SELECT * WHERE { ?s ?p }")
 
 
@@ -377,3 +377,57 @@ def test_provenance_is_queryable_by_sparql(kb: KnowledgeBase):
               om:evidenceText ?text ; prov:wasDerivedFrom ?source ; om:extractedBy "curated:ontomed-example" }"""))
     assert len(rows) == 1
     assert rows[0]["source"].value == "https://go.drugbank.com/drugs/DB00331"
+
+
+# -- what is kept per store state ---------------------------------------------------
+
+def _probe_quads() -> list[ox.Quad]:
+    return [ox.Quad(ox.NamedNode(ENTITY + "metformin"), ox.NamedNode(OM + "treats"),
+                    ox.NamedNode(ENTITY + "type_2_diabetes_mellitus"), ox.DefaultGraph())]
+
+
+def test_a_stamp_holds_across_processes_and_additions_until_something_may_delete(tmp_path: Path):
+    with KnowledgeBase(tmp_path / "kb") as k:
+        k.initialize()
+        add_sample_facts(k)
+        k.stamp("vocabulary:test", {"build": "b1"}, probe=_probe_quads())
+        assert k.stamped("vocabulary:test") == {"build": "b1"}
+    with KnowledgeBase(tmp_path / "kb", create=False) as k:  # another process would see the same
+        assert k.stamped("vocabulary:test") == {"build": "b1"}
+        k.load(EXAMPLE_TTL)  # additions keep it
+        assert k.stamped("vocabulary:test") == {"build": "b1"}
+        k.update("INSERT DATA { ome:x a om:Drug }")  # an update may delete: it no longer holds
+        assert k.stamped("vocabulary:test") is None
+        assert k.stamped("never-stamped") is None
+
+
+def test_a_stamp_does_not_hold_when_what_it_covers_is_gone(tmp_path: Path):
+    with KnowledgeBase(tmp_path / "kb") as k:
+        k.initialize()
+        add_sample_facts(k)
+        k.stamp("vocabulary:test", {"build": "b1"}, probe=_probe_quads())
+        k.store.remove(_probe_quads()[0])  # behind ontomed's back
+        assert k.stamped("vocabulary:test") is None
+
+
+def test_stats_on_disk_are_kept_per_store_state(tmp_path: Path, monkeypatch):
+    from ontomed import stats as stats_module
+
+    with KnowledgeBase(tmp_path / "kb") as k:
+        k.initialize()
+    with KnowledgeBase(tmp_path / "kb", create=False) as k:  # as the next command would
+        first = k.stats()
+    with KnowledgeBase(tmp_path / "kb", create=False) as k:
+        def counting_again(kb):
+            raise AssertionError("the store was counted again though it did not change")
+
+        monkeypatch.setattr(stats_module, "_counts", counting_again)
+        assert k.stats() == first
+        monkeypatch.undo()
+        k.load(EXAMPLE_TTL)
+        after = k.stats()
+        assert after["entities"] != first["entities"] and after["files_loaded"] == 1
+        k.update("DELETE DATA { ome:metformin a om:Drug } ; INSERT DATA { ome:metformin a om:Disease }")
+        swapped = k.stats()  # as many quads as before, but an update may have changed anything
+        assert swapped["quads"] == after["quads"]
+        assert swapped["entities"]["om:Drug"] == after["entities"]["om:Drug"] - 1

@@ -225,6 +225,16 @@ def test_every_relation_has_an_english_and_a_chinese_template(graph, name):
 # --- (e) property axioms -------------------------------------------------------------------
 
 
+def test_plural_templates_agree_with_a_list_and_are_declared(graph):
+    assert (OM.templatePlural, RDF.type, OWL.AnnotationProperty) in graph
+    plurals = {(str(s), lit.language): str(lit) for s, lit in graph.subject_objects(OM.templatePlural)}
+    assert plurals == {
+        (iri.OM + "hasSymptom", "en"): "{subject} has the symptoms {object}.",
+        (iri.OM + "hasSideEffect", "en"): "{subject} can cause {object} as side effects.",
+        (iri.OM + "hasAssociatedGene", "en"): "{subject} is associated with the genes {object}.",
+    }
+
+
 def test_interacts_with_is_symmetric_between_drugs(graph):
     assert (OM.interactsWith, RDF.type, OWL.SymmetricProperty) in graph
     assert (OM.associatedWith, RDF.type, OWL.SymmetricProperty) not in graph

@@ -142,11 +142,45 @@ def kb_path(tmp_path: Path) -> str:
 def test_build_command_prints_a_summary_and_json(kb_path: str, corpus: Path):
     runner = CliRunner()
     human = runner.invoke(cli, ["build", "--kb", kb_path, str(corpus)])
-    assert human.exit_code == 0, human.output
-    assert "2 read, 2 new" in human.output and "1 negated" in human.output
-    assert "b.jsonl:2: not JSON" in human.output
-    data = json.loads(runner.invoke(cli, ["build", "--kb", kb_path, "--json", str(corpus)]).output)
-    assert data["facts_new"] == 0 and data["documents"] == 2
+    assert human.exit_code == 1, human.output  # one record of b.jsonl could not be read
+    assert "2 read, 2 new" in human.stdout
+    assert "relations   5 found: 4 asserted as facts; not asserted: 1 negated, 0 speculative, " \
+           "0 below the confidence threshold" in human.stdout
+    assert "b.jsonl:2: not JSON (Expecting property name enclosed in double quotes at column 2)" \
+        in human.stdout
+    assert human.stderr == "warning: 1 skipped (listed above); the rest was built\n"
+    again = runner.invoke(cli, ["build", "--kb", kb_path, "--json", str(corpus)])
+    data = json.loads(again.stdout)
+    assert again.exit_code == 1 and data["facts_new"] == 0 and data["documents"] == 2
+    assert data["asserted"] == 4
+
+
+def test_build_exits_2_when_no_document_could_be_read_and_0_when_all_were(kb_path: str, tmp_path: Path):
+    (tmp_path / "bad.jsonl").write_text('{"id": "a", "text": "x\n{"bad\n')
+    result = CliRunner().invoke(cli, ["build", "--kb", kb_path, str(tmp_path / "bad.jsonl")])
+    assert result.exit_code == 2
+    assert "bad.jsonl:2: not JSON (Unterminated string starting at column 2)" in result.stdout
+    assert "at at" not in result.stdout
+    assert result.stderr.startswith("error: no document could be read from ")
+    (tmp_path / "good.txt").write_text("Imatinib is indicated for chronic myeloid leukemia.")
+    assert CliRunner().invoke(cli, ["build", "--kb", kb_path, str(tmp_path / "good.txt")]).exit_code == 0
+
+
+def test_a_source_that_cannot_be_read_is_skipped_and_the_others_are_built(kb_path: str, tmp_path: Path):
+    (tmp_path / "trials.json").write_text('{"studies": [')
+    (tmp_path / "good.txt").write_text("Imatinib is indicated for chronic myeloid leukemia.")
+    result = CliRunner().invoke(cli, ["build", "--kb", kb_path, "--json",
+                                      str(tmp_path / "trials.json"), str(tmp_path / "good.txt")])
+    data = json.loads(result.stdout)
+    assert result.exit_code == 1 and data["documents"] == 1
+    [skipped] = data["skipped"]
+    assert skipped["source"].endswith("trials.json") and skipped["reason"].startswith("not JSON (")
+
+
+def test_build_help_says_what_the_exit_codes_mean():
+    text = CliRunner().invoke(cli, ["build", "--help"]).stdout
+    assert "1 when some could not be" in " ".join(text.split())
+    assert "2 when no document could be read" in " ".join(text.split())
 
 
 def test_build_command_reads_standard_input(kb_path: str):
@@ -169,3 +203,31 @@ def test_extract_command_prints_json_from_an_argument_or_stdin(kb_path: str):
     assert out[0]["relations"][0]["predicate"] == "https://w3id.org/ontomed#targets"
     piped = json.loads(runner.invoke(cli, ["extract", "--kb", kb_path, "-"], input="Warfarin.").output)
     assert [m["text"] for m in piped[0]["mentions"]] == ["Warfarin"]
+
+
+def test_extract_with_an_extractor_that_needs_no_vocabulary_needs_no_knowledge_base(tmp_path: Path):
+    plugins.reset()
+    plugins.get_plugin_manager().register(_Plugin(), name="capitals-test-plugin")
+    try:
+        result = CliRunner().invoke(cli, ["extract", "--kb", str(tmp_path / "none"), "--extractors",
+                                          "capitals-test", "Imatinib inhibits ABL1."])
+    finally:
+        plugins.reset()
+    assert result.exit_code == 0, result.output
+    [e] = json.loads(result.stdout)
+    assert [(m["text"], m["iri"]) for m in e["mentions"]] == [("Imatinib", None), ("ABL1", None)]
+
+
+def test_extract_with_the_dictionary_needs_a_knowledge_base_and_says_why(tmp_path: Path):
+    result = CliRunner().invoke(cli, ["extract", "--kb", str(tmp_path / "none"), "Imatinib."])
+    assert result.exit_code == 2
+    assert "no knowledge base at" in result.stderr and "the dictionary extractor reads its vocabulary" \
+        in result.stderr
+
+
+def test_extract_says_that_an_empty_vocabulary_finds_nothing():
+    result = CliRunner().invoke(cli, ["extract", "--kb", ":memory:", "Imatinib inhibits ABL1."])
+    assert result.exit_code == 0
+    assert json.loads(result.stdout)[0]["mentions"] == []
+    assert result.stderr.startswith("warning: the knowledge base :memory: holds no vocabulary")
+    assert "ontomed vocab import" in result.stderr

@@ -94,16 +94,79 @@ def test_a_plugin_that_fails_to_import_is_reported_and_the_cli_still_works(site)
     assert "fakeplugin-broken  FAILED TO LOAD: ImportError: needs libfoo 9" in result.output
 
 
-def test_a_misspelled_hook_fails_loudly_with_the_hook_names(site):
-    install(site, "fakeplugin-typo", "fakeplugin_typo", """
+TYPO = """
+    from ontomed.hookspecs import hookimpl
+
+    @hookimpl
+    def register_extractor(register):
+        pass
+"""
+
+
+def test_a_misspelled_hook_leaves_that_plugin_out_and_names_the_hook_it_meant(site):
+    install(site, "fakeplugin-typo", "fakeplugin_typo", TYPO)
+    install(site, "fakeplugin-good", "fakeplugin_good", GOOD)
+    assert plugins.failed_plugins() == {
+        "fakeplugin-typo": "register_extractor is not an ontomed hook (did you mean register_extractors?)"}
+    assert "shouty" in plugins.get_extractors()  # the rest keeps working
+    assert "fakeplugin-typo" not in {p.name for p in plugins.get_plugins()}
+
+
+def test_the_cli_works_with_a_broken_plugin_and_warns_once_per_plugin_on_stderr(site):
+    install(site, "fakeplugin-typo", "fakeplugin_typo", TYPO)
+    help_ = CliRunner().invoke(cli, ["--help"])
+    assert help_.exit_code == 0 and "Commands:" in help_.stdout
+    assert help_.stderr == ("warning: plugin 'fakeplugin-typo' left out: register_extractor is not an "
+                            "ontomed hook (did you mean register_extractors?)\n")
+    listed = CliRunner().invoke(cli, ["plugins"])
+    assert listed.exit_code == 0
+    assert "fakeplugin-typo  FAILED TO LOAD: register_extractor is not an ontomed hook" in listed.stdout
+    query = CliRunner().invoke(cli, ["query", "--kb", ":memory:", "ASK {}"])
+    assert query.exit_code == 0 and query.stdout == "true\n"
+
+
+def test_plugins_check_is_strict_for_plugin_authors(site):
+    install(site, "fakeplugin-good", "fakeplugin_good", GOOD)
+    assert CliRunner().invoke(cli, ["plugins", "--check"]).exit_code == 0
+    plugins.reset()
+    install(site, "fakeplugin-typo", "fakeplugin_typo", TYPO)
+    result = CliRunner().invoke(cli, ["plugins", "--check"])
+    assert result.exit_code == 1
+    assert "error: 1 installed plugin could not be loaded: fakeplugin-typo" in result.stderr
+    with pytest.raises(plugins.PluginError, match="fakeplugin-typo.*register_extractors"):
+        plugins.check_plugins()
+
+
+def test_ontomed_testing_fails_a_plugin_with_a_misspelled_hook(site):
+    from ontomed.testing import check_extractor, check_plugin
+
+    install(site, "fakeplugin-typo", "fakeplugin_typo", TYPO)
+    import fakeplugin_typo  # noqa: PLC0415 - installed by this test
+
+    with pytest.raises(AssertionError, match="register_extractor is not an ontomed hook"):
+        check_plugin(fakeplugin_typo)
+    shouty = _shouty(site)
+    with pytest.raises(AssertionError, match="installed plugins break the contract.*fakeplugin-typo"):
+        check_extractor(shouty)
+
+
+def test_a_hook_taking_an_argument_the_hook_does_not_pass_is_reported(site):
+    install(site, "fakeplugin-args", "fakeplugin_args", """
         from ontomed.hookspecs import hookimpl
 
         @hookimpl
-        def register_extractor(register):
+        def register_extractors(register, kb):
             pass
     """)
-    with pytest.raises(plugins.PluginError, match="register_extractor.*register_extractors"):
-        plugins.get_plugin_manager()
+    assert plugins.failed_plugins()["fakeplugin-args"] == (
+        "register_extractors() takes kb, which the hook does not pass (it passes register)")
+
+
+def _shouty(site):
+    install(site, "fakeplugin-good", "fakeplugin_good", GOOD)
+    import fakeplugin_good  # noqa: PLC0415 - installed by the test
+
+    return fakeplugin_good.Shouty()
 
 
 def test_registering_something_that_is_not_an_extractor_is_an_error(site):
@@ -157,6 +220,18 @@ def test_unknown_extractor_name_lists_the_installed_ones(site):
 
     with pytest.raises(BadInputError, match="no extractor 'nope'"):
         plugins.get_extractor("nope")
+
+
+def test_an_extractor_left_out_by_ontomed_load_plugins_is_said_to_be_installed(site, monkeypatch):
+    from ontomed.errors import BadInputError
+
+    install(site, "fakeplugin-good", "fakeplugin_good", GOOD)
+    monkeypatch.setenv("ONTOMED_LOAD_PLUGINS", "")
+    with pytest.raises(BadInputError, match="installed but not loaded, as ONTOMED_LOAD_PLUGINS='' "
+                                            "leaves them out: .*fakeplugin-good"):
+        plugins.get_extractor("shouty")
+    result = CliRunner().invoke(cli, ["plugins"])
+    assert "fakeplugin-good  (installed, not loaded: ONTOMED_LOAD_PLUGINS leaves it out)" in result.stdout
 
 
 def test_an_extractor_subclass_needs_extract():

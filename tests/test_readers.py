@@ -121,7 +121,7 @@ def test_clinicaltrials_reader_reads_nct_id_conditions_interventions_and_summary
 def test_clinicaltrials_reader_names_the_position_of_invalid_json(tmp_path: Path):
     f = tmp_path / "bad.json"
     f.write_text('{"studies": [\n  {"a": }\n]}')
-    with pytest.raises(BadInputError, match=r"bad.json, line 2, column \d+: not JSON"):
+    with pytest.raises(BadInputError, match=r"bad.json: not JSON \(Expecting value at line 2, column \d+\)"):
         list(ClinicalTrialsReader().read(str(f)))
 
 

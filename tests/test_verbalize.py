@@ -85,7 +85,7 @@ def test_lists_are_joined_the_way_each_language_joins_them():
 
 def test_a_description_has_one_sentence_per_property_in_both_languages(example: KnowledgeBase):
     en = describe(example, "metformin", "en")
-    assert en.text == ("Metformin can cause diarrhea, lactic acidosis and nausea as a side effect. "
+    assert en.text == ("Metformin can cause diarrhea, lactic acidosis and nausea as side effects. "
                        "Metformin is contraindicated in chronic kidney disease. "
                        "Metformin treats type 2 diabetes mellitus.")
     zh = describe(example, "Glucophage", "zh")
@@ -95,7 +95,7 @@ def test_a_description_has_one_sentence_per_property_in_both_languages(example: 
 
 def test_a_long_list_is_cut_with_and_n_more(example: KnowledgeBase):
     en = describe(example, "metformin", "en", limit=2)
-    assert en.sentences[0].text == "Metformin can cause diarrhea, lactic acidosis and 1 more as a side effect."
+    assert en.sentences[0].text == "Metformin can cause diarrhea, lactic acidosis and 1 more as side effects."
     assert en.sentences[0].omitted == 1 and en.omitted == 1
     zh = describe(example, "metformin", "zh", limit=2)
     assert zh.sentences[0].text == "二甲双胍的不良反应包括乳酸酸中毒、恶心等3项。"
@@ -167,7 +167,7 @@ def test_unsupported_sentences_are_replaced_or_dropped_and_missing_facts_added(e
     assert c.sentences[2].text == "Metformin can cause diarrhea as a side effect."
     assert statuses[3] == ("dropped", "states none of the facts")
     assert c.sentences[4].status == "added"
-    assert c.sentences[4].text == ("Metformin can cause lactic acidosis and nausea as a side effect. "
+    assert c.sentences[4].text == ("Metformin can cause lactic acidosis and nausea as side effects. "
                                    "Metformin is contraindicated in chronic kidney disease.")
     assert (c.supported, c.total) == (1, 4)
     assert "hypertension" not in c.text and "popular" not in c.text
@@ -286,3 +286,73 @@ def test_template_verbalization_is_fast(example: KnowledgeBase):
     while time.perf_counter() - started < 0.2:
         n += len(verbalizer.sentences(facts, "en"))
     assert n / (time.perf_counter() - started) > 20_000
+
+
+# -- sentences that read well -----------------------------------------------------------------------
+
+def test_a_list_takes_the_plural_template_and_one_fact_the_singular(example: KnowledgeBase):
+    d = describe(example, "type 2 diabetes mellitus")
+    assert d.sentences[0].text == "Type 2 diabetes mellitus has the symptoms fatigue, polydipsia and polyuria."
+    one = describe(example, "type 2 diabetes mellitus", limit=1)  # cut: still a list, "and 2 more"
+    assert one.sentences[0].text == "Type 2 diabetes mellitus has the symptoms fatigue and 2 more."
+    [single] = [s for s in describe(example, "metformin").sentences if "contraindicated" in s.text]
+    assert single.text == "Metformin is contraindicated in chronic kidney disease."
+    st = d.sentences[0].statements
+    assert d.sentences[0].say(st[:1]) == "Type 2 diabetes mellitus has the symptom fatigue."
+    assert d.sentences[0].say(st[:2]) == "Type 2 diabetes mellitus has the symptoms fatigue and polydipsia."
+
+
+def test_a_knowledge_base_made_before_plural_templates_gets_the_bundled_ones(example: KnowledgeBase):
+    example.update("DELETE WHERE { ?p om:templatePlural ?t }")
+    assert describe(example, "type 2 diabetes mellitus").sentences[0].text.startswith(
+        "Type 2 diabetes mellitus has the symptoms ")
+    example.update('DELETE WHERE { om:hasSymptom om:template ?t } ; '
+                   'INSERT DATA { om:hasSymptom om:template "{subject} presents with {object}."@en }')
+    assert describe(example, "type 2 diabetes mellitus").sentences[0].text.startswith(
+        "Type 2 diabetes mellitus presents with ")  # its own template, and no plural it did not write
+
+
+def test_a_capitalized_label_is_lower_case_inside_a_sentence_but_names_and_symbols_keep_theirs():
+    from ontomed import Evidence
+
+    kb = KnowledgeBase()
+    kb.initialize()
+    ev = Evidence(document="https://example.org/d", extractor="test")
+    kb.add_entity("metformin", "Drug", "Metformin")
+    kb.add_entity("ckd", "Disease", "Chronic kidney disease")
+    kb.add_entity("pd", "Disease", "Parkinson disease")
+    kb.add_entity("jpd", "Disease", "Hereditary late-onset Parkinson disease")  # the vocabulary's evidence
+    kb.add_entity("anemia", "Disease", "Anemia of chronic disease")
+    kb.add_entity("cftr", "Gene", "CFTR")
+    kb.add_entity("levodopa", "Drug", "Levodopa")
+    kb.add_entity("t2dm", "Disease", "Diabetes Mellitus, Type 2")
+    kb.add_fact("metformin", "contraindicatedFor", "ckd", evidence=ev)
+    kb.add_fact("levodopa", "treats", "pd", evidence=ev)
+    kb.add_fact("metformin", "treats", "t2dm", evidence=ev)
+    kb.add_fact("pd", "associatedWith", "cftr", evidence=ev)
+    metformin = describe(kb, "metformin").text
+    assert "Metformin is contraindicated in chronic kidney disease." in metformin
+    assert "Metformin treats diabetes mellitus, type 2." in metformin
+    assert describe(kb, "Parkinson disease").text == ("Parkinson disease is associated with CFTR. "
+                                                      "Parkinson disease is treated by levodopa.")
+    assert describe(kb, "Chronic kidney disease").text == "Chronic kidney disease is a contraindication to metformin."
+
+
+@pytest.mark.parametrize(("label", "written"), [
+    ("Chronic kidney disease", "chronic kidney disease"),
+    ("Parkinson disease", "Parkinson disease"),
+    ("CFTR", "CFTR"),
+    ("HbA1c", "HbA1c"),
+    ("X-linked ichthyosis", "X-linked ichthyosis"),
+    ("Ehlers-Danlos syndrome", "Ehlers-Danlos syndrome"),
+    ("Marfan syndrome", "Marfan syndrome"),        # an eponym the vocabulary never wrote in lower case
+    ("Skin disease", "skin disease"),               # a common word before "disease"
+    ("Infectious disease", "infectious disease"),   # an adjective before "disease"
+    ("Female Urogenital Diseases", "female urogenital diseases"),  # MeSH's Title Case
+    ("Abnormality of the Achilles tendon", "abnormality of the Achilles tendon"),
+    ("type 2 diabetes mellitus", "type 2 diabetes mellitus"),
+])
+def test_running_case(label: str, written: str):
+    from ontomed.verbalize import running_case
+
+    assert running_case(label, proper={"parkinson", "achilles"}, common={"chronic", "skin"}) == written

@@ -62,9 +62,24 @@ def test_importing_again_adds_nothing(runner: CliRunner, vocab_import):
     result = runner.invoke(cli, ["vocab", "import", "--kb", str(path), "--json"])
     assert result.exit_code == 0, result.output
     again = json.loads(result.output)
-    assert again["from_cache"] is True and again["quads_added"] == 0
+    assert again["already_imported"] is True and again["quads_added"] == 0
     assert again["triples"] == first.triples
     for name, summary in again["summaries"].items():
         assert summary["entities"] == first.summaries[name].entities
         assert summary["facts"] == first.summaries[name].facts
     assert again["summaries"]["interactions"]["unmapped_names"]
+
+
+def test_importing_again_into_an_unchanged_store_does_not_read_the_build(runner: CliRunner, vocab_import,
+                                                                          monkeypatch):
+    from ontomed.vocab import build
+
+    def reading_the_build(*args, **kwargs):
+        raise AssertionError("the build was read and stored again")
+
+    monkeypatch.setattr(build, "build_vocabulary", reading_the_build)
+    path, first = vocab_import
+    result = runner.invoke(cli, ["vocab", "import", "--kb", str(path)])
+    assert result.exit_code == 0, result.output
+    assert "already imported into" in result.stdout and "0 new quads" in result.stdout
+

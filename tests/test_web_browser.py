@@ -121,3 +121,27 @@ def test_check_a_treatment_see_the_verdict_and_its_source_then_follow_the_drug(s
     wait.until(EC.presence_of_element_located((By.CSS_SELECTOR, "article.entity h1")))
     assert "aspirin" in browser.find_element(By.CSS_SELECTOR, "article.entity h1").text
     assert hosts_contacted(browser) == {urlsplit(server.url).netloc}
+
+
+def test_find_an_entity_from_the_header_search_box_then_by_a_synonym_in_the_address(server, browser):
+    wait = WebDriverWait(browser, 15)
+    browser.get(server.url + "entity/cystic_fibrosis")
+    box = browser.find_element(By.CSS_SELECTOR, "header form.search input[name=q]")
+    box.send_keys("Glucophage")
+    box.submit()
+    wait.until(EC.presence_of_element_located((By.CSS_SELECTOR, "table.hits tbody tr")))
+    first = browser.find_element(By.CSS_SELECTOR, "table.hits tbody tr a.entity-link")
+    assert first.text == "metformin"
+    first.click()
+    wait.until(EC.presence_of_element_located((By.CSS_SELECTOR, "article.entity h1")))
+    assert browser.current_url == server.url + "entity/metformin"
+    browser.get(server.url + "entity/Glucophage")  # a synonym in the address: the entity's page
+    wait.until(EC.presence_of_element_located((By.CSS_SELECTOR, "article.entity h1")))
+    assert browser.current_url == server.url + "entity/metformin"
+    browser.get(server.url + "entity/metfromin")  # nobody's name: a page with the closest names
+    wait.until(EC.presence_of_element_located((By.CSS_SELECTOR, "section.error-page")))
+    assert "Not found" in browser.find_element(By.TAG_NAME, "h1").text
+    browser.find_element(By.CSS_SELECTOR, "ul.candidates a.entity-link").click()
+    wait.until(EC.presence_of_element_located((By.CSS_SELECTOR, "article.entity h1")))
+    assert "metformin" in browser.find_element(By.CSS_SELECTOR, "article.entity h1").text
+    assert hosts_contacted(browser) == {urlsplit(server.url).netloc}

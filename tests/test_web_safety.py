@@ -248,7 +248,14 @@ def test_rdf_xml_with_entity_declarations_is_refused(server):
 def test_a_malformed_query_is_400_with_the_parsers_position(server):
     reply = query(server, "SELECT ?x WHERE {\n  ?x om:treats \n}")
     assert reply.status == 400
-    assert reply.text.startswith("SPARQL syntax error: error at 3:1")
+    assert reply.text.startswith("SPARQL syntax error at line 3, column 1 (near '}'): expected")
+    assert reply.text.count("\n") == 1 and "..=" not in reply.text  # one line, no character classes
+
+
+def test_an_unknown_prefix_in_a_query_is_a_400_that_names_it(server):
+    reply = query(server, "SELECT * WHERE { ?s foo:bar ?o }")
+    assert reply.status == 400
+    assert "unknown prefix foo:" in reply.text and "predeclared: om:, ome:" in reply.text
 
 
 # -- CORS ------------------------------------------------------------------------

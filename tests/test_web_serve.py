@@ -169,3 +169,17 @@ def test_create_app_takes_over_an_open_knowledge_base_on_disk(tmp_path):
         app.extensions["ontomed"].close()
     with KnowledgeBase(tmp_path / "kb") as again:  # released: it opens read-write again
         assert len(again) > 0
+
+
+def test_serve_keeps_the_name_index_beside_the_knowledge_base_for_its_workers(tmp_path):
+    """The workers open the store read-only and cannot keep what they build: serve builds the
+    index the search box and entity URLs use once, before they start."""
+    from ontomed.search import INDEX_VERSION
+
+    kb = build_example_kb(tmp_path / "kb")
+    index = kb / "cache" / f"search-index-v{INDEX_VERSION}.pickle"
+    assert not index.exists()
+    with live_server(kb, "--workers", "1") as server:
+        assert index.is_file()
+        reply = http("GET", server.url + "search?q=Glucophage&format=json")
+        assert json.loads(reply.body)["hits"][0]["iri"].endswith("/metformin")

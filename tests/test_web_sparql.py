@@ -133,7 +133,7 @@ def test_service_description_without_a_query(server):
 
 
 @pytest.mark.parametrize("request_args,status,words", [
-    (("GET", "?query=SELECT%20*%20%7B"), 400, "error at 1:"),
+    (("GET", "?query=SELECT%20*%20%7B"), 400, "SPARQL syntax error at line 1, column"),
     (("GET", "?query=ASK%7B%7D&query=ASK%7B%7D"), 400, "exactly one 'query'"),
     (("GET", "?query="), 400, "empty"),
     (("GET", "?update=CLEAR%20ALL"), 400, "POST"),
@@ -148,6 +148,17 @@ def test_protocol_errors_are_4xx_with_one_line(server, request_args, status, wor
     assert words in reply.text
     assert reply.content_type == "text/plain" and reply.text.count("\n") == 1
     assert "Traceback" not in reply.text
+
+
+@pytest.mark.parametrize("limited", [False, True])
+def test_select_star_keeps_the_querys_column_order(server, limited):
+    text = "SELECT * WHERE { ?s om:treats ?o . ?s rdfs:label ?label }" + (" LIMIT 2" if limited else "")
+    reply = http("POST", server.sparql, text, {"Content-Type": "application/sparql-query",
+                                               "Accept": "application/sparql-results+json"})
+    assert reply.status == 200
+    assert json.loads(reply.body)["head"]["vars"] == ["s", "o", "label"]
+    as_csv = http("GET", server.sparql + "?query=" + quote(text), headers={"Accept": "text/csv"})
+    assert as_csv.text.splitlines()[0] == "s,o,label"
 
 
 def test_bodies_must_be_utf8(server):

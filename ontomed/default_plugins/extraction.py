@@ -41,7 +41,7 @@ def _names(value: str | None) -> list[str] | None:
 def register_commands(cli: click.Group) -> None:
     from ..cli import kb_option, open_kb
 
-    @cli.command()
+    @cli.command(short_help="Extract facts with their evidence from documents.")
     @kb_option
     @click.argument("sources", nargs=-1, required=True)
     @click.option("--extractors", metavar="A,B", help="Extractors to run (default: dictionary). "
@@ -57,7 +57,11 @@ def register_commands(cli: click.Group) -> None:
 
         SOURCES are files (.txt, .jsonl, PubMed .xml, ClinicalTrials.gov .json),
         directories of them, or '-' for standard input. Running it again on the
-        same input adds nothing.
+        same input adds nothing. A record or file that cannot be read is skipped
+        and listed; the rest is still built.
+
+        Exit code: 0 when every source was read, 1 when some could not be,
+        2 when no document could be read at all.
 
         \b
         Example:
@@ -71,39 +75,74 @@ def register_commands(cli: click.Group) -> None:
                                min_confidence=min_confidence, progress=None, stdin_format=stdin_format)
         if as_json:
             click.echo(json.dumps(report.to_dict(), indent=2, ensure_ascii=False))
-            return
-        _print_build(report)
+        else:
+            _print_build(report)
+        if report.exit_code == 2:
+            what = f"{len(report.skipped)} skipped, listed above" if report.skipped else "none found"
+            click.echo(f"error: no document could be read from {' '.join(sources)} ({what})", err=True)
+        elif report.exit_code == 1:
+            click.echo(f"warning: {len(report.skipped)} skipped (listed above); the rest was built",
+                       err=True)
+        if report.exit_code:
+            sys.exit(report.exit_code)
 
-    @cli.command()
+    @cli.command(short_help="Show the mentions and relations in a text, as JSON.")
     @kb_option
     @click.argument("text")
     @click.option("--extractors", metavar="A,B", help="Extractors to run (default: dictionary).")
     def extract(kb_path: str, text: str, extractors: str | None) -> None:
         """Print the mentions and relations in TEXT as JSON ('-' reads standard input).
 
-        Nothing is written; the knowledge base supplies the vocabulary.
+        Nothing is written. The knowledge base supplies the vocabulary of the
+        dictionary extractor (the default) and links mentions to entities; an
+        extractor that needs no vocabulary runs without one when there is none.
 
         \b
         Example:
           ontomed extract "Metformin is indicated for type 2 diabetes."
           echo "Aspirin inhibits PTGS1." | ontomed extract -
+          ontomed extract --extractors dosage --kb :memory: "Aspirin 81 mg daily."
         """
-        from ..pipeline import extract as run_extract
+        from ..errors import NotFoundError
+        from ..pipeline import extract as run_extract, select_extractors
 
+        chosen = select_extractors(_names(extractors))
         if text == "-":
             text = sys.stdin.read()
-        with open_kb(kb_path) as kb:
-            extractions = run_extract(text, kb=kb, extractors=_names(extractors))
+        needing = [e.id for e in chosen if e.needs_knowledge_base]
+        try:
+            kb = open_kb(kb_path)
+        except NotFoundError as exc:
+            if needing:
+                raise NotFoundError(f"{exc}; the {' and '.join(needing)} extractor reads its "
+                                    "vocabulary from it") from None
+            kb = None  # nothing here needs a vocabulary: mentions are found, not linked
+        try:
+            if needing and kb is not None and not _has_vocabulary(kb):
+                click.echo(f"warning: the knowledge base {kb_path} holds no vocabulary (no drug, "
+                           f"disease, symptom or gene), so the {' and '.join(needing)} extractor "
+                           "finds nothing; import one with: ontomed vocab import --kb PATH", err=True)
+            extractions = run_extract(text, kb=kb, extractors=[e.id for e in chosen])
+        finally:
+            if kb is not None:
+                kb.close()
         click.echo(json.dumps([e.to_dict() for e in extractions], indent=2, ensure_ascii=False))
+
+
+def _has_vocabulary(kb: Any) -> bool:
+    return bool(kb.query("ASK { VALUES ?t { om:Drug om:Disease om:Symptom om:Gene } ?e a ?t }"))
 
 
 def _print_build(report: Any) -> None:
     rate = f" ({report.documents / report.seconds:.1f} documents/s)" if report.seconds else ""
     click.echo(f"documents   {report.documents} read, {report.documents_new} new{rate}")
     click.echo(f"mentions    {report.mentions}")
-    click.echo(f"relations   {report.relations} found: {report.negated} negated, "
-               f"{report.speculative} speculative, {report.below_confidence} below the confidence "
-               "threshold (none of these asserted)")
+    not_asserted = [f"{report.negated} negated", f"{report.speculative} speculative",
+                    f"{report.below_confidence} below the confidence threshold"]
+    if report.unlinked:
+        not_asserted.append(f"{report.unlinked} between mentions not linked to an entity")
+    click.echo(f"relations   {report.relations} found: {report.asserted} asserted as facts; "
+               f"not asserted: {', '.join(not_asserted)}")
     click.echo(f"facts       {report.facts_new} new, {report.facts_known} already known, "
                f"{report.evidence_added} new pieces of evidence")
     if report.skipped:

@@ -49,7 +49,7 @@ def _limit_option(f: Any) -> Any:
 def register_commands(cli: click.Group) -> None:
     from ..cli import kb_option, open_kb
 
-    @cli.command()
+    @cli.command(short_help="Describe an entity from its facts, with templates.")
     @kb_option
     @click.argument("entity")
     @_lang_option
@@ -77,7 +77,7 @@ def register_commands(cli: click.Group) -> None:
         else:
             click.echo(f"{description.label}: the knowledge base has no facts about it", err=True)
 
-    @cli.command()
+    @cli.command(short_help="Write a paragraph with a language model, checked.")
     @kb_option
     @click.argument("entities", nargs=-1, required=True)
     @_lang_option
@@ -132,7 +132,7 @@ def register_commands(cli: click.Group) -> None:
                 click.echo(("\n" if i else "") + f"# {result.description.label}")
             _print_generated(result)
 
-    @cli.command()
+    @cli.command(short_help="Train a text generator on the knowledge base.")
     @kb_option
     @click.option("--base", required=True, metavar="MODEL",
                   help="The model to start from: a Hugging Face id or directory, a .gguf file, "

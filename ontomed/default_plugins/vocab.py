@@ -15,7 +15,7 @@ SOURCES_HELP = "drugs, diseases, hpo, interactions"
 def register_commands(cli: click.Group) -> None:
     from ..cli import kb_option
 
-    @cli.group(name="vocab")
+    @cli.group(name="vocab", short_help="Import the bundled medical vocabularies.")
     def vocab_group() -> None:
         """Real medical vocabularies: drugs, diseases, symptoms, genes and curated facts.
 
@@ -24,7 +24,7 @@ def register_commands(cli: click.Group) -> None:
           ontomed vocab import
         """
 
-    @vocab_group.command(name="import")
+    @vocab_group.command(name="import", short_help="Import drugs, diseases, symptoms, genes and facts.")
     @kb_option
     @click.option("--sources", default=",".join(("drugs", "diseases", "hpo", "interactions")),
                   show_default=True, metavar="LIST",
@@ -36,9 +36,11 @@ def register_commands(cli: click.Group) -> None:
         """Import drugs, MeSH diseases and symptoms, HPO phenotypes, genes and their
         curated facts (with evidence) from the bundled source packages.
 
-        Creates the knowledge base if it does not exist. Importing again adds
-        nothing. A build is cached (in $XDG_CACHE_HOME/ontomed/vocab, else
-        ~/.cache/ontomed/vocab) and reused until a source package or ontomed changes.
+        Creates the knowledge base if it does not exist. A build is cached (in
+        $XDG_CACHE_HOME/ontomed/vocab, else ~/.cache/ontomed/vocab) and reused
+        until a source package or ontomed changes. Importing again adds nothing,
+        and takes a second unless something may have been deleted since (a SPARQL
+        update); --rebuild builds and imports regardless.
 
         \b
         Examples:
@@ -56,7 +58,7 @@ def register_commands(cli: click.Group) -> None:
             return
         _print_report(report, kb_path)
 
-    @cli.command(name="search")
+    @cli.command(name="search", short_help="Find entities by label, synonym or identifier.")
     @kb_option
     @click.argument("text")
     @click.option("--type", "types", multiple=True, metavar="CLASS",
@@ -68,13 +70,15 @@ def register_commands(cli: click.Group) -> None:
     @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
     def search_command(kb_path: str, text: str, types: tuple[str, ...], limit: int,
                        refresh: bool, as_json: bool) -> None:
-        """Find entities by label or synonym: exact matches, then names starting
-        with TEXT, then close spellings, with class and identifiers.
+        """Find entities by label, synonym or identifier: the entity a public
+        identifier names (MESH:D003924, HP:0002094, DB00331), exact names, then
+        names starting with TEXT, then close spellings, with class and identifiers.
 
         \b
         Examples:
           ontomed search "heart attack"
           ontomed search metfromin --type Drug --limit 3 --json
+          ontomed search HP:0002094
         """
         from ..cli import open_kb
         from ..errors import BadInputError
@@ -96,7 +100,7 @@ def register_commands(cli: click.Group) -> None:
 
         rows = [[str(n), h.label or "", ",".join(h.types),
                  " ".join(f"{s}:{i}" for s, i in h.identifiers),
-                 h.match if h.match == "exact" else f"{h.match} {h.score:g}: {h.matched}",
+                 h.match if h.match in ("exact", "identifier") else f"{h.match} {h.score:g}: {h.matched}",
                  I.shorten(h.iri)]
                 for n, h in enumerate(hits, 1)]
         print_table(["#", "label", "class", "identifiers", "match", "iri"], rows)
@@ -105,8 +109,12 @@ def register_commands(cli: click.Group) -> None:
 def _print_report(report, kb_path: str) -> None:  # noqa: ANN001 - a VocabReport
     from ..output import print_table
 
-    how = (f"from the cached build {report.cache_file}" if report.from_cache
-           else f"built in {report.build_seconds:.0f} s, cached as {report.cache_file}")
+    if report.already_imported:
+        how = f"already imported into {kb_path}, and nothing has been deleted since"
+    elif report.from_cache:
+        how = f"from the cached build {report.cache_file}"
+    else:
+        how = f"built in {report.build_seconds:.0f} s, cached as {report.cache_file}"
     click.echo(f"vocabularies: {', '.join(report.sources)} ({how})")
     rows = [[s.source, s.version, f"{s.entities:,}", f"{s.synonyms:,}", f"{s.facts:,}",
              f"{s.evidence:,}", f"{s.merged:,}", f"{s.unmapped:,}"]

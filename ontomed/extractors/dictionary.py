@@ -351,6 +351,7 @@ class DictionaryExtractor(Extractor):
     description = "vocabulary matching (Aho–Corasick) + typed relation patterns with negation"
     entity_types = ENTITY_TYPES
     finds_relations = True
+    needs_knowledge_base = True
 
     def __init__(self, vocabulary: Vocabulary | None = None) -> None:
         self._vocab = vocabulary

@@ -5,7 +5,7 @@ loopback), ``LOAD`` reads URLs, and its recursive-descent parser overflows the
 stack and kills the process on a few thousand nested groups. None of that can
 be switched off in its Python API, so the endpoint reads the query first.
 
-The reader is a lexer, not a parser: it splits the text into the tokens the
+The reader is a lexer (:func:`ontomed.query_text.tokens`), not a parser: it splits the text into the tokens the
 SPARQL grammar defines (strings, IRIs, comments, prefixed names with their
 escapes, variables, brackets, keywords) and looks at keywords outside strings,
 IRIs and comments. It only has to be right for text that Oxigraph itself would
@@ -24,73 +24,17 @@ request its own deadline and never hold up the others.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 import pyoxigraph as ox
 
+from ..query_text import Token, tokens
 from .errors import HTTPError
-
-_PN_CHARS = r"A-Za-z0-9_\-\u00B7-\u037D\u037F-\u1FFF\u200C-\u200D\u2070-\u218F\u2C00-\u2FEF\u3001-\uD7FF\uF900-\uFDCF\uFDF0-\uFFFD\U00010000-\U000EFFFF"
-_LOCAL_ESC = r"\\[_~.\-!$&'()*+,;=/?#@%]"
-_UCHAR = r"\\u[0-9A-Fa-f]{4}|\\U[0-9A-Fa-f]{8}"
-
-_TOKENS = re.compile(
-    rf"""
-    (?P<ws>\s+)
-  | (?P<comment>\#[^\n\r]*)
-  | (?P<string>
-        \"\"\"(?:(?:\"|\"\")?(?:[^\"\\]|\\.))*\"\"\"
-      | '''(?:(?:'|'')?(?:[^'\\]|\\.))*'''
-      | \"(?:[^\"\\\n\r]|\\.)*\"
-      | '(?:[^'\\\n\r]|\\.)*'
-    )
-  | (?P<iri><(?:[^<>\"{{}}|^`\\\x00-\x20]|{_UCHAR})*>)
-  | (?P<var>[?$][{_PN_CHARS}]+)
-  | (?P<open>[{{(\[])
-  | (?P<close>[}})\]])
-  | (?P<word>
-        (?:[A-Za-z_\u00C0-\uFFFD][{_PN_CHARS}.]*)?:(?:[{_PN_CHARS}.:%]|{_LOCAL_ESC})*
-      | [A-Za-z_][A-Za-z0-9_]*
-    )
-  | (?P<other>.)
-    """,
-    re.VERBOSE | re.DOTALL,
-)
 
 QUERY_FORMS = ("SELECT", "ASK", "CONSTRUCT", "DESCRIBE")
 #: The nesting a query may have when no one says otherwise (ServerConfig.max_depth).
 DEFAULT_MAX_DEPTH = 100
-
-
-@dataclass(frozen=True)
-class Token:
-    kind: str
-    text: str
-    start: int
-    depth: int  # bracket depth at the token (an opening bracket counts outside itself)
-
-    @property
-    def keyword(self) -> str | None:
-        """The upper-cased keyword, or None for names with a colon, IRIs, strings…"""
-        if self.kind == "word" and ":" not in self.text:
-            return self.text.upper()
-        return None
-
-
-def tokens(text: str) -> Iterator[Token]:
-    """The significant tokens of SPARQL text (no whitespace, no comments)."""
-    depth = 0
-    for m in _TOKENS.finditer(text):
-        kind = m.lastgroup or "other"
-        if kind in ("ws", "comment"):
-            continue
-        if kind == "close":
-            depth = max(depth - 1, 0)
-        yield Token(kind, m.group(), m.start(), depth)
-        if kind == "open":
-            depth += 1
 
 
 @dataclass(frozen=True)

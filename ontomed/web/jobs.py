@@ -33,8 +33,9 @@ from typing import IO, Any
 import pyoxigraph as ox
 
 from .. import iri as I
-from ..errors import NotFoundError, QuerySyntaxError, StoreError
+from ..errors import NotFoundError, OntomedError, QuerySyntaxError, StoreError
 from ..kb import KnowledgeBase
+from ..query_text import reorder_tsv, star_columns, syntax_error_message
 from . import guard, protocol
 from .describe import entity_page, entity_rdf_query
 from .errors import HTTPError
@@ -180,7 +181,7 @@ def query(kb: KnowledgeBase, *, text: str | None = None, results_format: str | N
     try:
         result = kb.store.query(text, base_iri=base_iri, prefixes=dict(I.PREFIXES), **options)
     except SyntaxError as exc:
-        raise QuerySyntaxError(f"SPARQL syntax error: {exc}") from None
+        raise QuerySyntaxError(syntax_error_message(exc, text, I.PREFIXES)) from None
     except OSError as exc:
         raise StoreError(f"query failed: {exc}") from None
     try:
@@ -189,18 +190,26 @@ def query(kb: KnowledgeBase, *, text: str | None = None, results_format: str | N
             return Outcome(result.serialize(format=fmt) or b"", media_type(fmt))
         if isinstance(result, ox.QuerySolutions):
             fmt = results_format_for(_need(results_format, "SPARQL results", RESULT_MEDIA_TYPES))
-            return solutions(result, fmt, max_rows)
+            return solutions(result, fmt, max_rows, star_columns(text, [v.value for v in result.variables]))
         graph = rdf_format_for(_need(graph_format, "an RDF graph", GRAPH_MEDIA_TYPES))
         return triples(result.serialize, graph, max_rows)
     except OSError as exc:  # evaluation is lazy: errors surface while writing
         raise HTTPError(400, f"query evaluation failed: {exc}") from None
 
 
-def solutions(result: ox.QuerySolutions, fmt: ox.QueryResultsFormat, max_rows: int) -> Outcome:
-    """Rows as ``fmt``: written as they are evaluated, or (with a cap) once the cap has decided."""
-    if not max_rows:
+def solutions(result: ox.QuerySolutions, fmt: ox.QueryResultsFormat, max_rows: int,
+              columns: Sequence[str] | None = None) -> Outcome:
+    """Rows as ``fmt``: written as they are evaluated, or (with a cap) once the cap has decided.
+
+    ``columns``: the order of ``SELECT *``'s columns when it is not Oxigraph's (alphabetical,
+    see :func:`ontomed.query_text.star_columns`); such a result is put in that order
+    through TSV, so it is held until complete rather than streamed.
+    """
+    if not max_rows and columns is None:
         return Outcome(_lazy(lambda out: result.serialize(out, format=fmt)), media_type(fmt))
-    body, truncated, lines = _capped(lambda sink: result.serialize(sink, TSV), max_rows + 1)
+    body, truncated, lines = _capped(lambda sink: result.serialize(sink, TSV), max_rows + 1 if max_rows else 2**62)
+    if columns is not None:
+        body = reorder_tsv(body, columns)
     rows = max(lines - 1, 0)
     if fmt == TSV:
         return Outcome(body, media_type(fmt), truncated, rows)
@@ -241,10 +250,11 @@ def sparql_update(kb: KnowledgeBase, *, text: str | None = None, base_iri: str |
 
 
 def update(kb: KnowledgeBase, *, text: str, base_iri: str | None = None) -> Outcome:
+    kb.note_removal()  # an update may delete: what KnowledgeBase.stamp recorded no longer holds
     try:
         kb.store.update(text, base_iri=base_iri, prefixes=dict(I.PREFIXES))
     except SyntaxError as exc:
-        raise QuerySyntaxError(f"SPARQL syntax error: {exc}") from None
+        raise QuerySyntaxError(syntax_error_message(exc, text, I.PREFIXES)) from None
     except OSError as exc:
         raise HTTPError(400, f"update failed: {exc}") from None
     return Outcome(b"", None)
@@ -329,6 +339,7 @@ def graph_post(kb: KnowledgeBase, *, graph: str | None, data: bytes, fmt: str,
 
 def graph_delete(kb: KnowledgeBase, *, graph: str | None) -> Outcome:
     g = _existing(kb, graph)
+    kb.note_removal()
     if isinstance(g, ox.NamedNode):
         kb.store.remove_graph(g)
     else:
@@ -348,6 +359,37 @@ def entity_rdf(kb: KnowledgeBase, *, iri: str, fmt: str, max_rows: int) -> Outco
         raise NotFoundError(f"no entity {iri} in the knowledge base")
     return query(kb, text=entity_rdf_query(iri), results_format=None, graph_format=fmt,
                  max_rows=max_rows)
+
+
+def search_names(kb: KnowledgeBase, *, text: str, types: Sequence[str] = (), limit: int = 20) -> list[dict[str, Any]]:
+    """``ontomed search`` for the header's search box: the same index and ranking."""
+    from ..search import search
+
+    return [hit.to_dict() for hit in search(kb, text, types=list(types), limit=limit)]
+
+
+def resolve_name(kb: KnowledgeBase, *, name: str) -> dict[str, Any]:
+    """What ``/entity/<name>`` means when no entity has that IRI: as the command line
+    reads a name (an identifier, an IRI, a label or synonym in any case, and with
+    ``_`` for spaces as in the URLs of entity pages). ``{"iri": …}``, or
+    ``{"error": …, "candidates": [{"iri", "label"}…]}`` with the closest names."""
+    from ..apps.names import by_identifier, english_label
+    from ..errors import AmbiguousError, NotFoundError
+    from ..lookup import resolve_entity
+
+    text = name.strip()
+    found = by_identifier(kb, text) if text else None
+    if found and len(found) == 1:
+        return {"iri": found[0]}
+    first_error: OntomedError | None = None
+    for candidate in dict.fromkeys((text, text.replace("_", " "))):
+        try:
+            return {"iri": resolve_entity(kb, candidate)}
+        except (AmbiguousError, NotFoundError) as exc:
+            first_error = first_error or exc
+    candidates = list(getattr(first_error, "candidates", None) or found or [])
+    return {"error": str(first_error), "status": getattr(first_error, "http_status", 404),
+            "candidates": [{"iri": c, "label": english_label(kb, c)} for c in candidates[:10]]}
 
 
 # -- the applications (DESIGN §9) ----------------------------------------------
@@ -383,6 +425,8 @@ JOBS: dict[str, Callable[..., Any]] = {
     "stats": stats,
     "entity": entity_page,
     "entity_rdf": entity_rdf,
+    "search": search_names,
+    "resolve": resolve_name,
     "treat": treatment,
 }
 #: Jobs that write: they run in the single writer (see engine.py).

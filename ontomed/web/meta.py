@@ -41,6 +41,7 @@ def plugins() -> Response:
 
 def loaded_plugins() -> dict[str, Any]:
     """The plugins this server runs with: the same JSON as ``ontomed plugins --json``."""
-    from ..plugins import failed_plugins, get_plugins
+    from ..plugins import failed_plugins, get_plugins, left_out_plugins
 
-    return {"plugins": [p.to_dict() for p in get_plugins()], "failed": failed_plugins()}
+    return {"plugins": [p.to_dict() for p in get_plugins()], "failed": failed_plugins(),
+            "not_loaded": left_out_plugins()}
