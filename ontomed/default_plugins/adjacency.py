@@ -14,7 +14,7 @@ from ..hookspecs import hookimpl
 def register_commands(cli: click.Group) -> None:
     from ..cli import kb_option
 
-    @cli.command(name="adjacency")
+    @cli.command(name="adjacency", short_help="Save the graph as a sparse matrix with an entity index.")
     @kb_option
     @click.option("--property", "properties", multiple=True, metavar="P",
                   help="Only this property's facts (treats, om:hasSymptom, skos:broader, an IRI); "

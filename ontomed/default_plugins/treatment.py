@@ -17,7 +17,7 @@ SHOWN_SOURCES = 2
 def register_commands(cli: click.Group) -> None:
     from ..cli import kb_option
 
-    @cli.command(name="treat")
+    @cli.command(name="treat", short_help="Check the drugs for a disease against one patient.")
     @kb_option
     @click.option("--disease", required=True, metavar="NAME",
                   help="The disease to treat: a label, synonym, identifier (MESH:D003924, "
