@@ -27,8 +27,11 @@ same term), ``narrower`` (the disease's phenotype is a kind of the finding: a
 broad finding, a specific phenotype), ``broader`` (the finding is a kind of the
 disease's phenotype), ``related`` (both are kinds of ``via``, their most
 informative common ancestor). ``contribution`` is the finding's log likelihood
-ratio for that disease; the contributions, the excluded findings' and the size
-prior (``score`` minus their sum) add up to ``score``. ``probability`` is the
+ratio for that disease, mixed with the chance that it is noise (see
+:mod:`ontomed.apps.diagnosis.rank`); ``score`` is the sum of the findings'
+contributions, explained and unexplained, and of the excluded findings' (those
+in ``counted_against``, plus a small positive one for each excluded finding the
+disease does not have). ``probability`` is the
 phenotype's frequency in the disease as the model reads it (``null`` frequency:
 none stated, the default probability is used).
 """
