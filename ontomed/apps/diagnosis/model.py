@@ -352,9 +352,9 @@ def build_model(kb: KnowledgeBase) -> DiagnosisModel:
             children[parent].append(child)
     used = {p for _, p in annotations}
     # The terms: every phenotype an annotation uses, everything above it (a finding
-    # matches through its ancestors) and everything below it (a clinician may name a
-    # more specific term than any disease is annotated with).
-    term_set = _closure(used, parents) | _closure(used, children)
+    # matches through its ancestors), and everything below those: a clinician may name
+    # a term no disease is annotated with, which then matches through its ancestors.
+    term_set = _closure(_closure(used, parents), children)
     diseases = sorted({d for d, _ in annotations})
     terms = sorted(term_set)
     d_index = {iri: i for i, iri in enumerate(diseases)}
