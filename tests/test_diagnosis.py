@@ -341,6 +341,18 @@ def test_the_model_is_cached_beside_the_knowledge_base_and_rebuilt_when_annotati
     kb.close()
 
 
+def test_a_model_cached_by_another_version_of_the_code_is_rebuilt(tmp_path, monkeypatch):
+    from ontomed.apps.diagnosis import model as model_module
+
+    kb = phenotype_kb({"a": {"x": "Frequent"}, **OTHERS}, path=tmp_path / "kb")
+    old = diagnosis_model(kb)
+    monkeypatch.setattr(model_module, "BUILD_VERSION", "next")
+    new = diagnosis_model(kb)
+    assert new.version == "next" and new.built_at > old.built_at
+    assert diagnosis_model(kb) is new
+    kb.close()
+
+
 def test_a_patients_findings_are_not_written_logged_or_cached(tmp_path, caplog):
     kb = phenotype_kb({"a": {"x": "Frequent"}, **OTHERS}, path=tmp_path / "kb")
     kb.add_entity("fever", "Symptom", "fever", synonyms=["pyrexia"])

@@ -46,8 +46,9 @@ if TYPE_CHECKING:
 #: The cache entry's name: bump the version when the pickled model changes shape.
 CACHE_NAME = "diagnosis-v1"
 #: Bump when the way the model is computed changes (frequencies, propagation,
-#: smoothing): it is part of the content key, so old caches are rebuilt.
-BUILD_VERSION = "1"
+#: smoothing, the terms it holds): a cached model of another version is rebuilt,
+#: even on a store whose files have not changed.
+BUILD_VERSION = "2"
 
 #: HPO's frequency classes, each as the middle of the range HPO defines for it
 #: (HP:0040280-HP:0040284: obligate 100%, very frequent 80-99%, frequent 30-79%,
@@ -162,6 +163,7 @@ class DiagnosisModel:
     p: np.ndarray        # background probability per term
     ic: np.ndarray       # information content per term
     content_key: str = ""
+    version: str = BUILD_VERSION
     built_at: float = 0.0
     build_seconds: float = 0.0
     _derived: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
@@ -240,7 +242,7 @@ def content_key(kb: KnowledgeBase) -> str:
         "SELECT (COUNT(*) AS ?n) WHERE { ?a om:frequency ?f }",
     )
     counts = [next(iter(kb.query(q)))[0].value for q in queries]  # type: ignore[index,call-overload]
-    return f"build{BUILD_VERSION}:" + ",".join(counts)
+    return ",".join(counts)
 
 
 def _annotations(kb: KnowledgeBase) -> dict[tuple[str, str], tuple[float | None, str | None]]:
@@ -401,6 +403,7 @@ def build_model(kb: KnowledgeBase) -> DiagnosisModel:
         p=background.astype(np.float64),
         ic=(-np.log(background)).astype(np.float32),
         content_key=key,
+        version=BUILD_VERSION,
         built_at=time.time(),
         build_seconds=time.perf_counter() - started,
     )
@@ -409,4 +412,7 @@ def build_model(kb: KnowledgeBase) -> DiagnosisModel:
 def diagnosis_model(kb: KnowledgeBase, *, refresh: bool = False) -> DiagnosisModel:
     """The model for the knowledge base as it is now: from this process's memory, from
     ``KB/cache/diagnosis-v1.pickle``, or built (and cached) when the data it reads changed."""
-    return state_cached(kb, CACHE_NAME, content_key=content_key, build=build_model, refresh=refresh)
+    model = state_cached(kb, CACHE_NAME, content_key=content_key, build=build_model, refresh=refresh)
+    if vars(model).get("version") != BUILD_VERSION:  # built by another version of this code
+        model = state_cached(kb, CACHE_NAME, content_key=content_key, build=build_model, refresh=True)
+    return model
