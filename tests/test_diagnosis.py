@@ -176,10 +176,12 @@ def test_excluding_a_broad_finding_counts_against_its_specific_phenotypes():
 def test_ask_about_lists_frequent_phenotypes_not_given_and_not_related_to_any_finding():
     kb = phenotype_kb({"syndrome": {"seizure": "Very frequent", "focal_seizure": "Very frequent",
                                     "cataract": "Frequent", "rash": "Occasional", "cough": None,
-                                    "anemia": "1/3", "ectopia_lentis": "Very frequent"},
+                                    "anemia": "1/3", "ectopia_lentis": "Very frequent",
+                                    "ataxia": "1/4"},
                        **OTHERS}, NERVOUS)
     top = candidate(diagnose(kb, ["seizure", "fever"], excluded=["ectopia lentis"]), "syndrome")
-    # focal seizure is a kind of a finding, ectopia lentis excluded, rash occasional (< 30%);
+    # focal seizure is a kind of a finding, ectopia lentis excluded, rash occasional (< 30%),
+    # ataxia in one patient of four;
     # stated frequencies first, most frequent first, then what has none stated
     assert [p.label for p in top.ask_about] == ["cataract", "anemia", "cough"]
     assert [u.finding.label for u in top.unexplained] == ["fever"]

@@ -68,7 +68,7 @@ from typing import Any
 
 import numpy as np
 
-from .model import DiagnosisModel
+from .model import _FRACTION, DiagnosisModel
 from .results import CountedAgainst, Finding, FindingMatch, Phenotype, RankedDisease, Term, Unexplained
 
 #: A stated frequency at least this high makes a phenotype worth asking about
@@ -192,6 +192,14 @@ def top_diseases(total: np.ndarray, n: int) -> list[int]:
 
 
 # -- explanations ------------------------------------------------------------------
+
+def _share(text: str | None, probability: float) -> float:
+    """The share of patients a frequency states: a count as counted ("1/4": 0.25, though the
+    model reads it as 0.3, shrunk towards one half), anything else as the model reads it."""
+    if text is not None and (m := _FRACTION.match(text)) and int(m.group(2)):
+        return int(m.group(1)) / int(m.group(2))
+    return float(probability)
+
 
 def _term(model: DiagnosisModel, t: int) -> Term:
     return Term(model.term_iris[t], model.term_labels[t], model.term_hpo[t])
@@ -338,7 +346,8 @@ class Explainer:
         related = self.above_given[stated.terms]             # a finding is a kind of it
         related[stated.owner[self.is_given[stated.above]]] = True  # it is a kind of a finding
         unstated = np.array([text is None for text in stated.texts], dtype=bool)
-        keep = ~related & (unstated | (stated.probs >= ASK_FREQUENCY))
+        share = np.array([_share(text, prob) for text, prob in zip(stated.texts, stated.probs)])
+        keep = ~related & (unstated | (share >= ASK_FREQUENCY))
         positions = np.flatnonzero(keep)
         order = positions[np.lexsort((-model.ic[stated.terms[positions]], -stated.probs[positions],
                                       unstated[positions]))]
