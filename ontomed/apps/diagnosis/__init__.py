@@ -95,7 +95,7 @@ def diagnose(kb: KnowledgeBase, findings: Iterable[str], *, excluded: Iterable[s
     scoring = scoring or Scoring()
     total = scores(model, finding_terms, excluded_terms, scoring)
     explain = Explainer(model, given, finding_terms, absent, excluded_terms, scoring)
-    ranked = tuple(explain(d, rank, float(total[d])) for rank, d in enumerate(top_diseases(total, top), 1))
+    ranked = explain(top_diseases(total, top), total)
     return Diagnosis(findings=tuple(given), excluded=tuple(absent), candidates=ranked,
                      diseases_considered=model.n_diseases, model=model.info())
 

@@ -121,7 +121,10 @@ def _tables(model: DiagnosisModel) -> dict[str, Any]:
     mass[nonempty] = np.add.reduceat(ann.data, ann.indptr[:-1][nonempty])
     log_size = np.log(np.maximum(mass, 1e-3))
     log_size -= float(np.median(log_size))
+    ann_unstated = np.array([text is None for text in model.ann_text], dtype=bool)
+    ann_share = np.array([_share(text, prob) for text, prob in zip(model.ann_text, ann.data.tolist())])
     derived.update(w_data=w_data, dense=dense, dense_pos=dense_pos, log_size=log_size.astype(np.float32),
+                   ann_unstated=ann_unstated, ann_share=ann_share,
                    log_miss_background=np.log1p(-np.minimum(model.p, 0.999)))
     return derived
 
@@ -148,7 +151,7 @@ def _column_max(model: DiagnosisModel, t: dict[str, Any], terms: np.ndarray, out
 
 
 def finding_scores(model: DiagnosisModel, finding: int, scoring: Scoring) -> np.ndarray:
-    """score(finding, d) for every disease (float64)."""
+    """score(finding, d) for every disease (float32)."""
     t = _tables(model)
     match = np.full(model.n_diseases, -np.inf, dtype=np.float32)
     _column_max(model, t, ancestors_to_match(model, finding, scoring), match)
@@ -159,7 +162,10 @@ def finding_scores(model: DiagnosisModel, finding: int, scoring: Scoring) -> np.
 
 def _mix(log_lr: np.ndarray | float, scoring: Scoring) -> np.ndarray:
     """log(noise + (1 − noise) · LR), elementwise."""
-    return np.log(scoring.noise + (1.0 - scoring.noise) * np.exp(np.asarray(log_lr, dtype=np.float64)))
+    x = np.exp(np.asarray(log_lr, dtype=np.float32))
+    x *= np.float32(1.0 - scoring.noise)
+    x += np.float32(scoring.noise)
+    return np.log(x, out=x)
 
 
 def excluded_scores(model: DiagnosisModel, term: int) -> np.ndarray:
@@ -217,6 +223,8 @@ class _Stated:
     terms: np.ndarray
     probs: np.ndarray
     texts: list[str | None]
+    shares: np.ndarray    # the share of patients stated (see ``_share``)
+    unstated: np.ndarray  # no frequency stated
     above: np.ndarray
     owner: np.ndarray
 
@@ -231,10 +239,12 @@ def _stated(model: DiagnosisModel, d: int) -> _Stated:
     terms = model.ann.indices[start:end]
     ptr, idx = model.anc.indptr, model.anc.indices
     lengths = ptr[terms + 1] - ptr[terms]
-    above = np.concatenate([idx[ptr[t]:ptr[t + 1]] for t in terms]) if terms.size \
-        else np.zeros(0, dtype=np.int32)
-    return _Stated(terms, model.ann.data[start:end], model.ann_text[start:end], above,
-                   np.repeat(np.arange(terms.size), lengths))
+    # every stated phenotype's ancestor list, end to end, in one gather
+    ends = np.cumsum(lengths)
+    above = idx[np.repeat(ptr[terms] - (ends - lengths), lengths) + np.arange(int(ends[-1]) if terms.size else 0)]
+    t = _tables(model)
+    return _Stated(terms, model.ann.data[start:end], model.ann_text[start:end], t["ann_share"][start:end],
+                   t["ann_unstated"][start:end], above, np.repeat(np.arange(terms.size), lengths))
 
 
 def _most(model: DiagnosisModel, stated: _Stated, positions: np.ndarray, *, specific_first: bool) -> int:
@@ -247,7 +257,8 @@ def _most(model: DiagnosisModel, stated: _Stated, positions: np.ndarray, *, spec
 
 
 class Explainer:
-    """Explains the ranked diseases of one query; what the findings share is computed once."""
+    """Explains the ranked diseases of one query: the matches of every finding are read for
+    all of them at once, and what the findings share is computed once."""
 
     def __init__(self, model: DiagnosisModel, findings: Sequence[Finding], finding_terms: Sequence[int],
                  excluded: Sequence[Finding], excluded_terms: Sequence[int], scoring: Scoring) -> None:
@@ -269,38 +280,52 @@ class Explainer:
             self.above_given[model.ancestors(g)] = True
         self.is_given[given] = True
 
-    def best_match(self, d: int, i: int) -> tuple[int | None, float]:
-        """The term through which disease ``d`` explains finding ``i`` best, and the
-        finding's score (None and the score of an unexplained finding when it does not)."""
-        terms, q = self.candidates[i], self.model.q
-        pos = self.dense_pos[terms]
-        w = np.full(terms.size, -np.inf, dtype=np.float32)
-        dense = pos >= 0
-        w[dense] = self.dense[pos[dense], d]
-        for k in np.flatnonzero(~dense):
-            c = int(terms[k])
-            start, end = q.indptr[c], q.indptr[c + 1]
-            j = start + int(q.indices[start:end].searchsorted(d))
-            if j < end and q.indices[j] == d:
-                w[k] = self.w_data[j]
-        w[1:] -= self.scoring.ancestor_penalty  # candidates[0] is the finding itself
-        k = int(np.argmax(w))
-        if w[k] == -np.inf:
-            return None, self.scoring.unexplained
-        log_lr = float(w[k]) - self.scoring.size_prior * float(self.log_size[d])
-        return int(terms[k]), float(_mix(log_lr, self.scoring))
+    def best_matches(self, rows: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
+        """For each finding: the candidate term (its position in ``candidates``, -1 for
+        none) through which each disease of ``rows`` explains it best, and the score."""
+        q, out = self.model.q, []
+        for terms in self.candidates:
+            w = np.full((terms.size, rows.size), -np.inf, dtype=np.float32)
+            pos = self.dense_pos[terms]
+            dense = pos >= 0
+            if dense.any():
+                w[dense] = self.dense[pos[dense]][:, rows]
+            for k in np.flatnonzero(~dense):
+                c = int(terms[k])
+                start, end = q.indptr[c], q.indptr[c + 1]
+                column = q.indices[start:end]
+                j = np.minimum(column.searchsorted(rows), max(end - start - 1, 0))
+                found = (column[j] == rows) if end > start else np.zeros(rows.size, dtype=bool)
+                w[k, found] = self.w_data[start + j[found]]
+            w[1:] -= self.scoring.ancestor_penalty  # candidates[0] is the finding itself
+            best = np.argmax(w, axis=0)
+            value = w[best, np.arange(rows.size)].astype(np.float64)
+            matched = value > -np.inf
+            score = np.full(rows.size, self.scoring.unexplained)
+            score[matched] = _mix(value[matched] - self.scoring.size_prior * self.log_size[rows[matched]],
+                                  self.scoring)
+            out.append((np.where(matched, best, -1), score))
+        return out
 
-    def __call__(self, d: int, rank: int, score: float) -> RankedDisease:
-        """Why disease ``d`` has its score: each finding explained (and how) or not, the
-        excluded findings that count against it, and what to ask about next."""
+    def __call__(self, rows: Sequence[int], total: np.ndarray) -> tuple[RankedDisease, ...]:
+        """Why each disease of ``rows`` (best first) has its score: each finding explained
+        (and how) or not, the excluded findings that count against it, and what to ask
+        about next."""
+        rows_arr = np.asarray(rows, dtype=np.int64)
+        matches = self.best_matches(rows_arr)
+        return tuple(self.explain(int(d), rank, float(total[d]), [(int(m[0][n]), float(m[1][n])) for m in matches])
+                     for n, (rank, d) in enumerate(enumerate(rows, 1)))
+
+    def explain(self, d: int, rank: int, score: float, matches: list[tuple[int, float]]) -> RankedDisease:
         model = self.model
         stated = _stated(model, d)
         explained, unexplained, against = [], [], []
         for i, (finding, f) in enumerate(zip(self.findings, self.finding_terms)):
-            best_a, best_w = self.best_match(d, i)
-            if best_a is None:
-                unexplained.append(Unexplained(finding, self.scoring.unexplained))
+            best, contribution = matches[i]
+            if best < 0:
+                unexplained.append(Unexplained(finding, contribution))
                 continue
+            best_a = int(self.candidates[i][best])
             via = None
             if best_a == f:
                 exact = np.flatnonzero(stated.terms == f)
@@ -319,7 +344,7 @@ class Explainer:
                     via = _term(model, best_a)
             t = int(stated.terms[k])
             explained.append(FindingMatch(finding, how, _phenotype(model, t, stated.probs[k], stated.texts[k]),
-                                          via, best_w))
+                                          via, contribution))
         for finding, e in zip(self.excluded, self.excluded_terms):
             qe = model.q.get(e, d)
             if qe <= 0:
@@ -345,19 +370,20 @@ class Explainer:
         model = self.model
         related = self.above_given[stated.terms]             # a finding is a kind of it
         related[stated.owner[self.is_given[stated.above]]] = True  # it is a kind of a finding
-        unstated = np.array([text is None for text in stated.texts], dtype=bool)
-        share = np.array([_share(text, prob) for text, prob in zip(stated.texts, stated.probs)])
-        keep = ~related & (unstated | (share >= ASK_FREQUENCY))
+        keep = ~related & (stated.unstated | (stated.shares >= ASK_FREQUENCY))
         positions = np.flatnonzero(keep)
         order = positions[np.lexsort((-model.ic[stated.terms[positions]], -stated.probs[positions],
-                                      unstated[positions]))]
-        chosen: list[int] = []
+                                      stated.unstated[positions]))]
+        chosen: set[int] = set()
+        above_chosen: set[int] = set()
         out = []
         for k in order.tolist():
             t = int(stated.terms[k])
-            if any(model.related(t, c) for c in chosen):
+            above = model.ancestors(t).tolist()
+            if t in above_chosen or chosen.intersection(above):
                 continue
-            chosen.append(t)
+            chosen.add(t)
+            above_chosen.update(above)
             out.append(_phenotype(model, t, stated.probs[k], stated.texts[k]))
             if len(out) == ASK_LIMIT:
                 break
