@@ -337,15 +337,16 @@ def main() -> None:
     ap.add_argument("--no-latency", action="store_true", help="skip the build and subprocess timings")
     ap.add_argument("--cpu", type=int, default=0, help="the CPU to pin this process to (0)")
     ap.add_argument("--no-pin", action="store_true", help="do not pin to one CPU")
-    ap.add_argument("--unexplained", type=float, default=None, help="override Scoring.unexplained")
-    ap.add_argument("--min-ic", type=float, default=None, help="override Scoring.min_ic")
+    ap.add_argument("--noise", type=float, default=None, help="override Scoring.noise")
+    ap.add_argument("--ancestor-penalty", type=float, default=None, help="override Scoring.ancestor_penalty")
     ap.add_argument("--size-prior", type=float, default=None, help="override Scoring.size_prior")
+    ap.add_argument("--min-ic", type=float, default=None, help="override Scoring.min_ic")
     ap.add_argument("--json", type=Path, default=None, help="also write the numbers here")
     args = ap.parse_args()
     if not args.no_pin and hasattr(os, "sched_setaffinity"):
         os.sched_setaffinity(0, {args.cpu})
-    settings = {k: v for k, v in (("unexplained", args.unexplained), ("min_ic", args.min_ic),
-                                  ("size_prior", args.size_prior)) if v is not None}
+    settings = {k: v for k, v in (("noise", args.noise), ("ancestor_penalty", args.ancestor_penalty),
+                                  ("size_prior", args.size_prior), ("min_ic", args.min_ic)) if v is not None}
     scoring = Scoring(**settings)
     report: dict = {"kb": args.kb, "seed": args.seed, "scoring": scoring.__dict__}
 
