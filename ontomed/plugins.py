@@ -40,6 +40,7 @@ DEFAULT_PLUGINS: tuple[str, ...] = (
     "ontomed.default_plugins.generation",
     "ontomed.default_plugins.vocab",
     "ontomed.default_plugins.adjacency",
+    "ontomed.default_plugins.diagnosis",
     "ontomed.default_plugins.treatment",
 )
 ENTRY_POINT_GROUP = "ontomed"

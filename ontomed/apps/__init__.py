@@ -6,3 +6,17 @@ person typed to entities (:mod:`ontomed.apps.names`) and one cache for what
 they precompute per store state (:mod:`ontomed.apps.cache`). None of them
 writes to the knowledge base, logs or caches a patient's data.
 """
+
+from typing import Any
+
+#: The applications' entry points, imported on first use: ``import ontomed.apps`` (done
+#: by every command that resolves names) must not import numpy for them.
+_LAZY = {"diagnose": "ontomed.apps.diagnosis"}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'ontomed.apps' has no attribute {name!r}")
