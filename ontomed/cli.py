@@ -418,7 +418,7 @@ def serve(kb_path: str, host: str, port: int, update_token: str | None, timeout:
         settings["workers"] = workers
     config = ServerConfig(**settings)
     check_servable(kb_path)
-    _prepare_name_index(kb_path)
+    _prepare_caches(kb_path)
     configure_logging()
     mode = "updates need the token" if config.updates_enabled else "read-only"
 
@@ -433,15 +433,18 @@ def serve(kb_path: str, host: str, port: int, update_token: str | None, timeout:
     click.echo("stopped", err=True)
 
 
-def _prepare_name_index(kb_path: str) -> None:
-    """Build the name index the pages use (the search box, names in entity URLs, the case
-    of names in sentences) here, once, and keep it beside the knowledge base: the query
-    workers open the store read-only and could only each build their own, 6-8 s on the
-    full vocabularies, again after every restart. Nothing to do when it is current."""
+def _prepare_caches(kb_path: str) -> None:
+    """Build what the pages and the applications precompute (the name index of the search
+    box, names in entity URLs and the case of names in sentences; the diagnosis model) here,
+    once, and keep it beside the knowledge base: the query workers open the store read-only
+    and could only each build their own (6-8 s for the names, 15-30 s for the model on the
+    full vocabularies), again after every restart. Nothing to do when they are current."""
+    from .apps import prepare
     from .search import name_index
 
     with open_kb(kb_path) as kb:
         name_index(kb)
+        prepare(kb, notify=lambda line: click.echo(line, err=True))
 
 
 def main() -> None:

@@ -16,12 +16,17 @@ JSON = {"Content-Type": "application/json"}
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory):
+def served(tmp_path_factory: pytest.TempPathFactory):
     path = build_example_kb(tmp_path_factory.mktemp("web-apps") / "kb")
     with KnowledgeBase(path) as kb:
         add_treatment_facts(kb)
     with live_server(path) as s:
-        yield s
+        yield s, path
+
+
+@pytest.fixture(scope="module")
+def server(served):
+    return served[0]
 
 
 def _post(server, path: str, data) -> tuple[int, dict]:  # noqa: ANN001
@@ -51,6 +56,36 @@ def test_unknown_names_are_a_400_with_the_closest_names(server):
     assert names["asprin"]["candidates"][0]["label"] == "aspirin"
     assert names["hypercholesterolemai"]["candidates"][0]["label"] == "hypercholesterolemia"
     assert "unknown drug 'asprin'" in body["error"]
+
+
+def test_serve_builds_the_diagnosis_model_before_its_read_only_workers_start(served):
+    _server, kb_dir = served
+    assert (kb_dir / "cache" / "diagnosis-v1.pickle").is_file()
+
+
+def test_diagnose_api_ranks_and_explains(server):
+    status, body = _post(server, "api/diagnose", {"symptoms": ["polyuria", "HP:0001959"],
+                                                  "exclude": ["cough"], "top": 3})
+    assert status == 200
+    first = body["candidates"][0]
+    assert first["label"] == "type 2 diabetes mellitus" and first["rank"] == 1
+    assert [m["finding"]["label"] for m in first["explained"]] == ["polyuria", "polydipsia"]
+    assert first["explained"][0]["explanation"].startswith("its phenotype")
+    assert body["excluded"][0]["label"] == "cough" and len(body["candidates"]) <= 3
+    status, body = _post(server, "api/diagnose", {"symptoms": ["polyuira", "aspirin"]})
+    assert status == 400 and [n["name"] for n in body["names"]] == ["polyuira", "aspirin"]
+    assert body["names"][0]["candidates"][0]["label"] == "polyuria"
+    assert body["names"][1]["reason"] == "unusable"
+    assert _post(server, "api/diagnose", {"symptoms": []})[0] == 400
+    assert _post(server, "api/diagnose", {"symptoms": ["polyuria"], "top": 0})[0] == 400
+
+
+def test_the_diagnose_page_shows_the_ranking_and_what_to_ask(server):
+    reply = http("POST", server.url + "diagnose", "symptoms=polyuria%0D%0Apolydipsia&exclude=&top=5",
+                 {"Content-Type": "application/x-www-form-urlencoded"})
+    assert reply.status == 200 and reply.headers["cache-control"] == "no-store"
+    assert 'href="/entity/type_2_diabetes_mellitus"' in reply.text
+    assert "polydipsia: its phenotype" in reply.text and "Ask about:" in reply.text
 
 
 @pytest.mark.parametrize("data, status, message", [
@@ -95,7 +130,9 @@ def test_the_treat_page_shows_the_form_and_the_verdicts(server):
 
 def test_the_access_log_never_holds_patient_data(server):
     http("GET", server.url + "treat?disease=secret-disease-name&taking=secret-drug")
+    http("GET", server.url + "diagnose?symptoms=secret-finding")
     _post(server, "api/treat", {"disease": "gout", "conditions": ["secret-condition"]})
+    _post(server, "api/diagnose", {"symptoms": ["secret-symptom"]})
     deadline = time.monotonic() + 5
     while not any("/api/treat" in line for line in server.log) and time.monotonic() < deadline:
         time.sleep(0.05)

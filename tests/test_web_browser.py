@@ -145,3 +145,25 @@ def test_find_an_entity_from_the_header_search_box_then_by_a_synonym_in_the_addr
     wait.until(EC.presence_of_element_located((By.CSS_SELECTOR, "article.entity h1")))
     assert "metformin" in browser.find_element(By.CSS_SELECTOR, "article.entity h1").text
     assert hosts_contacted(browser) == {urlsplit(server.url).netloc}
+
+
+def test_rank_diagnoses_for_findings_and_read_why(server, browser):
+    wait = WebDriverWait(browser, 15)
+    browser.get(server.url)
+    browser.find_element(By.LINK_TEXT, "Diagnose").click()
+    wait.until(EC.presence_of_element_located((By.ID, "diagnose-form")))
+    browser.find_element(By.ID, "symptoms").send_keys("excessive thirst\nHP:0000103")
+    browser.find_element(By.ID, "exclude").send_keys("cough")
+    browser.find_element(By.ID, "run").click()
+    wait.until(EC.presence_of_element_located((By.CSS_SELECTOR, "table.diagnoses tbody tr")))
+    first = browser.find_elements(By.CSS_SELECTOR, "table.diagnoses tbody tr")[0]
+    assert first.text.startswith("1") and "type 2 diabetes mellitus" in first.text
+    explained = [li.text for li in first.find_elements(By.CSS_SELECTOR, "li.explained")]
+    assert any("polydipsia: its phenotype" in line for line in explained)
+    assert "excluded: cough" in browser.find_element(By.CSS_SELECTOR, "p.summary").text
+    if SCREENSHOTS:
+        browser.save_screenshot(str(SCREENSHOTS / "diagnose.png"))
+    first.find_element(By.CSS_SELECTOR, "a.entity-link").click()
+    wait.until(EC.presence_of_element_located((By.CSS_SELECTOR, "article.entity h1")))
+    assert "type 2 diabetes mellitus" in browser.find_element(By.CSS_SELECTOR, "article.entity h1").text
+    assert hosts_contacted(browser) == {urlsplit(server.url).netloc}

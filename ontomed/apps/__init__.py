@@ -11,7 +11,9 @@ from typing import Any
 
 #: The applications' entry points, imported on first use: ``import ontomed.apps`` (done
 #: by every command that resolves names) must not import numpy for them.
-_LAZY = {"diagnose": "ontomed.apps.diagnosis"}
+_LAZY = {"adjacency": "ontomed.apps.adjacency", "diagnose": "ontomed.apps.diagnosis",
+         "treat": "ontomed.apps.treatment"}
+__all__ = sorted(_LAZY)
 
 
 def __getattr__(name: str) -> Any:
@@ -20,3 +22,12 @@ def __getattr__(name: str) -> Any:
 
         return getattr(importlib.import_module(_LAZY[name]), name)
     raise AttributeError(f"module 'ontomed.apps' has no attribute {name!r}")
+
+
+def prepare(kb: Any, notify: Any = None) -> None:
+    """Build what the applications precompute from the knowledge base (the diagnosis model)
+    and cache it beside it, for a server whose query workers open the store read-only.
+    Nothing to do when the caches match the store; ``notify(line)`` hears of a build."""
+    from .diagnosis.model import prepare as prepare_diagnosis
+
+    prepare_diagnosis(kb, notify)

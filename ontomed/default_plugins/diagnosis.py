@@ -66,10 +66,6 @@ def register_commands(cli: click.Group) -> None:
         _print(result)
 
 
-def _frequency(phenotype: Any) -> str:
-    return f" ({phenotype.frequency})" if phenotype.frequency else ""
-
-
 def _print(result: Any) -> None:  # a Diagnosis
     from ..output import print_table
 
@@ -84,21 +80,12 @@ def _print(result: Any) -> None:  # a Diagnosis
         click.echo("")
         click.echo(f"{c.rank}. {c.label} ({c.score:.2f})")
         for m in c.explained:
-            p = m.phenotype
-            if m.match == "exact":
-                how = f"its phenotype{_frequency(p)}"
-            elif m.match == "narrower":
-                how = f"its {p.label}{_frequency(p)} is a kind of it"
-            elif m.match == "broader":
-                how = f"a kind of its {p.label}{_frequency(p)}"
-            else:
-                how = f"related through {m.via.label}: its {p.label}{_frequency(p)}"
-            click.echo(f"   {m.contribution:+6.2f}  {m.finding.label}: {how}")
+            click.echo(f"   {m.contribution:+6.2f}  {m.finding.label}: {m.explanation()}")
         for u in c.unexplained:
             click.echo(f"   {u.contribution:+6.2f}  {u.finding.label}: not explained")
         for a in c.counted_against:
             p = a.phenotype
-            click.echo(f"   {a.contribution:+6.2f}  no {a.finding.label}: it has {p.label}{_frequency(p)}")
+            click.echo(f"   {a.contribution:+6.2f}  no {a.finding.label}: it has {p.label}{p.stated()}")
         if c.ask_about:
-            shown = "; ".join(f"{p.label}{_frequency(p)}" for p in c.ask_about)
+            shown = "; ".join(f"{p.label}{p.stated()}" for p in c.ask_about)
             click.echo(f"           ask about: {shown}")

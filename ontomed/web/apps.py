@@ -103,6 +103,17 @@ def _lines(form: Mapping[str, Any], key: str) -> list[str]:
 
 # -- the applications ------------------------------------------------------------------
 
+def _diagnose_params(data: Mapping[str, Any]) -> dict[str, Any]:
+    _only(data, ("symptoms", "exclude", "top"))
+    return {"symptoms": _names(data, "symptoms", required=True), "exclude": _names(data, "exclude"),
+            "top": _number(data, "top", 10, 1, 100)}
+
+
+def _diagnose_form(form: Mapping[str, Any]) -> dict[str, Any]:
+    return {"symptoms": _lines(form, "symptoms"), "exclude": _lines(form, "exclude"),
+            "top": str(form.get("top") or "10")}
+
+
 def _treat_params(data: Mapping[str, Any]) -> dict[str, Any]:
     _only(data, ("disease", "conditions", "taking"))
     return {"disease": _one_name(data, "disease"), "conditions": _names(data, "conditions"),
@@ -115,6 +126,8 @@ def _treat_form(form: Mapping[str, Any]) -> dict[str, Any]:
 
 
 APPS: dict[str, App] = {
+    "diagnose": App("diagnose", "Diagnose", "diagnose", "diagnose.html", _diagnose_params,
+                    _diagnose_form),
     "treat": App("treat", "Treat", "treat", "treat.html", _treat_params, _treat_form),
 }
 
@@ -172,6 +185,7 @@ def page(name: str) -> tuple[str, int] | Response:
 
 
 _EXAMPLES = {
+    "diagnose": '{"symptoms": ["fever", "cough", "HP:0002094"], "exclude": ["rash"], "top": 10}',
     "treat": '{"disease": "atrial fibrillation", "conditions": ["peptic ulcer"], "taking": ["aspirin"]}',
 }
 

@@ -415,6 +415,13 @@ def treatment(kb: KnowledgeBase, *, disease: str, conditions: Sequence[str] = ()
     return _application(lambda: treat(kb, disease, conditions=conditions, taking=taking))
 
 
+def diagnosis(kb: KnowledgeBase, *, symptoms: Sequence[str], exclude: Sequence[str] = (),
+              top: int = 10) -> dict[str, Any]:
+    from ..apps.diagnosis import diagnose
+
+    return _application(lambda: diagnose(kb, symptoms, excluded=exclude, top=top))
+
+
 JOBS: dict[str, Callable[..., Any]] = {
     "query": query,
     "update": sparql_update,
@@ -428,6 +435,7 @@ JOBS: dict[str, Callable[..., Any]] = {
     "search": search_names,
     "resolve": resolve_name,
     "treat": treatment,
+    "diagnose": diagnosis,
 }
 #: Jobs that write: they run in the single writer (see engine.py).
 WRITE_JOBS = frozenset({"update", "graph_put", "graph_post", "graph_delete"})

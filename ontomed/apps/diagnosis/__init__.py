@@ -28,7 +28,7 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 from ...errors import BadInputError
-from ..names import NameProblem, UnknownNamesError, resolve_names
+from ..names import NameResolver
 from .model import DiagnosisModel, build_model, diagnosis_model, frequency_probability
 from .rank import Explainer, Scoring, scores, top_diseases
 from .results import (
@@ -111,14 +111,10 @@ def _resolve(kb: KnowledgeBase, model: DiagnosisModel, names: list[str],
         t = index.get(iri)
         return None if t is None else float(counts[t])
 
-    problems: list[NameProblem] = []
+    resolver = NameResolver(kb)
     out: list[list[Finding]] = []
     for role, group in (("finding", names), ("excluded finding", excluded)):
-        try:
-            resolved = resolve_names(kb, group, role=role, preference=preference)
-        except UnknownNamesError as exc:
-            problems.extend(exc.problems)
-            resolved = []
+        resolved = resolver.resolve(group, role=role, preference=preference)
         seen: set[str] = set()
         findings = []
         for r in resolved:
@@ -128,6 +124,5 @@ def _resolve(kb: KnowledgeBase, model: DiagnosisModel, names: list[str],
                 findings.append(Finding(r.name, r.iri, model.term_labels[t], model.term_hpo[t],
                                         r.how, r.alternatives))
         out.append(findings)
-    if problems:
-        raise UnknownNamesError(problems)
+    resolver.check()
     return out[0], out[1]

@@ -29,7 +29,7 @@ from __future__ import annotations
 import re
 import time
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -409,10 +409,29 @@ def build_model(kb: KnowledgeBase) -> DiagnosisModel:
     )
 
 
-def diagnosis_model(kb: KnowledgeBase, *, refresh: bool = False) -> DiagnosisModel:
+def diagnosis_model(kb: KnowledgeBase, *, refresh: bool = False,
+                    notify: Callable[[str], None] | None = None) -> DiagnosisModel:
     """The model for the knowledge base as it is now: from this process's memory, from
-    ``KB/cache/diagnosis-v1.pickle``, or built (and cached) when the data it reads changed."""
-    model = state_cached(kb, CACHE_NAME, content_key=content_key, build=build_model, refresh=refresh)
+    ``KB/cache/diagnosis-v1.pickle``, or built (and cached) when the data it reads changed.
+    ``notify`` hears a line when a build starts (they take seconds)."""
+
+    def build(k: KnowledgeBase) -> DiagnosisModel:
+        if notify is not None:
+            notify("building the diagnosis model for this store state (once; 15-30 s on the "
+                   "full vocabularies)")
+        return build_model(k)
+
+    model = state_cached(kb, CACHE_NAME, content_key=content_key, build=build, refresh=refresh)
     if vars(model).get("version") != BUILD_VERSION:  # built by another version of this code
-        model = state_cached(kb, CACHE_NAME, content_key=content_key, build=build_model, refresh=True)
+        model = state_cached(kb, CACHE_NAME, content_key=content_key, build=build, refresh=True)
     return model
+
+
+def prepare(kb: KnowledgeBase, notify: Callable[[str], None] | None = None) -> bool:
+    """Build and cache the model now if the knowledge base has phenotype annotations (for a
+    server, whose query workers open the store read-only and could not keep what they build);
+    False when there is nothing to diagnose from."""
+    if not bool(kb.query("ASK { ?d om:hasSymptom ?p }")):
+        return False
+    diagnosis_model(kb, notify=notify)
+    return True

@@ -11,7 +11,8 @@
        {"rank": 1, "iri": "...", "label": "Marfan syndrome", "identifiers": ["OMIM:154700", ...],
         "score": 21.4,                     # sum of natural-log likelihood ratios, higher first
         "explained": [{"finding": REF, "match": "exact" | "narrower" | "broader" | "related",
-                       "phenotype": PHENOTYPE, "via": TERM | null, "contribution": 4.1}, ...],
+                       "phenotype": PHENOTYPE, "via": TERM | null, "contribution": 4.1,
+                       "explanation": "its phenotype (Frequent)"}, ...],
         "unexplained": [{"finding": REF, "contribution": -2.3}, ...],
         "counted_against": [{"finding": REF, "phenotype": PHENOTYPE, "contribution": -1.9}, ...],
         "ask_about": [PHENOTYPE, ...]}, ...]}
@@ -68,6 +69,10 @@ class Phenotype:
     frequency: str | None
     probability: float
 
+    def stated(self) -> str:
+        """`` (Frequent)``: the frequency as stated, in parentheses, or nothing."""
+        return f" ({self.frequency})" if self.frequency else ""
+
     def to_dict(self) -> dict[str, Any]:
         return {"iri": self.iri, "label": self.label, "hpo": self.hpo,
                 "frequency": self.frequency, "probability": _r(self.probability)}
@@ -101,11 +106,23 @@ class FindingMatch:
     via: Term | None
     contribution: float
 
+    def explanation(self) -> str:
+        """How the disease explains the finding, as a person reads it ("its phenotype (Frequent)")."""
+        p = self.phenotype
+        if self.match == "exact":
+            return f"its phenotype{p.stated()}"
+        if self.match == "narrower":
+            return f"its {p.label}{p.stated()} is a kind of it"
+        if self.match == "broader":
+            return f"a kind of its {p.label}{p.stated()}"
+        via = self.via.label if self.via is not None else "a common broader term"
+        return f"related through {via}: its {p.label}{p.stated()}"
+
     def to_dict(self) -> dict[str, Any]:
         return {"finding": self.finding.ref(), "match": self.match,
                 "phenotype": self.phenotype.to_dict(),
                 "via": self.via.to_dict() if self.via is not None else None,
-                "contribution": _r(self.contribution)}
+                "contribution": _r(self.contribution), "explanation": self.explanation()}
 
 
 @dataclass(frozen=True)
