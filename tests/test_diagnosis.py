@@ -280,7 +280,8 @@ def test_to_dict_is_plain_json_with_the_documented_shape():
     focal = next(c for c in data["candidates"] if c["label"] == "focal epilepsy")
     assert focal["identifiers"][0].startswith("OMIM:")
     [match] = focal["explained"]
-    assert set(match) == {"finding", "match", "phenotype", "via", "contribution"}
+    assert set(match) == {"finding", "match", "phenotype", "via", "contribution", "explanation"}
+    assert (match["match"], match["explanation"]) == ("narrower", "its focal seizure (Frequent) is a kind of it")
     assert set(match["finding"]) == {"name", "iri", "label", "hpo"}
     assert set(match["phenotype"]) == {"iri", "label", "hpo", "frequency", "probability"}
     assert match["phenotype"]["frequency"] == "Frequent" and match["via"] is None
