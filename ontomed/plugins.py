@@ -34,6 +34,7 @@ DEFAULT_PLUGINS: tuple[str, ...] = (
     "ontomed.default_plugins.transformer_ner",
     "ontomed.default_plugins.generation",
     "ontomed.default_plugins.vocab",
+    "ontomed.default_plugins.repurposing",
 )
 ENTRY_POINT_GROUP = "ontomed"
 
