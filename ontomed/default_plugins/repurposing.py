@@ -40,7 +40,7 @@ def register_commands(cli: click.Group) -> None:
     @kb_option
     @click.option("--model", type=click.Choice(MODEL_CHOICES, case_sensitive=False), default="ComplEx",
                   show_default=True, help="The PyKEEN model.")
-    @click.option("--epochs", type=click.IntRange(1), help="Passes over the facts (default: the model's, 30).")
+    @click.option("--epochs", type=click.IntRange(1), help="Passes over the facts (default: 20).")
     @click.option("--dim", type=click.IntRange(1), help="Embedding dimension (default: the model's, 64).")
     @click.option("--device", default="auto", show_default=True, help="auto, cpu, cuda or cuda:N.")
     @click.option("--seed", type=int, default=0, show_default=True, help="Seeds the split and the training.")
