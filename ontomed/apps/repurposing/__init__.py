@@ -11,11 +11,11 @@ each with up to three paths of the graph that support it.
 >>> answer.to_dict()
 
 The modules, in the order data flows: :mod:`.triples` (facts → integer
-triples), :mod:`.training` (PyKEEN; the only module that imports torch),
-:mod:`.scoring` and :mod:`.evaluation` (ranks from the embeddings, numpy),
-:mod:`.saved` (the model beside the knowledge base), :mod:`.paths` (supporting
-paths by SPARQL) and :mod:`.prediction`. Importing this package imports
-neither torch nor PyKEEN.
+triples), :mod:`.training` (PyKEEN), :mod:`.scoring` and :mod:`.evaluation`
+(ranks from the embeddings, numpy), :mod:`.saved` (the model beside the
+knowledge base), :mod:`.paths` (supporting paths by SPARQL) and
+:mod:`.prediction`. torch and PyKEEN are imported inside the functions that
+train and save, so importing this package, or predicting, imports neither.
 """
 
 from __future__ import annotations

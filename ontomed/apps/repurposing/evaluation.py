@@ -8,7 +8,7 @@ split); ties count as the average of the optimistic and the pessimistic rank
 share of ranks at most k, over both positions. ``tests/test_repurposing.py``
 checks the numbers against PyKEEN's evaluator; the scores come from
 :mod:`.scoring` (one matrix product per batch) because PyKEEN's broadcast
-scoring is ~100x slower on the README knowledge base's 46k entities.
+scoring is about 30x slower on the README knowledge base's 46k entities.
 """
 
 from __future__ import annotations

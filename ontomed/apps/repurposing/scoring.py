@@ -4,9 +4,10 @@ PyKEEN trains the model; ranking all entities for a query is done here, for two
 reasons measured on the README knowledge base (46k entities, ComplEx, dim 64):
 
 - PyKEEN's evaluator scores every candidate with a broadcast ``einsum`` that
-  builds a (queries x entities x dim) array: 49 s to rank 4,000 held-out
-  triples. Written as one matrix product per batch, as below, the same ranks
-  take under a second, so the whole test split is evaluated, not a sample.
+  builds a (queries x entities x dim) array: it took 65 s for 2,000 held-out
+  triples (49 s in that ``einsum``). Written as one matrix product per batch,
+  as below, all 33,500 held-out triples take 37 s, about 30x less per triple,
+  so the whole test split is evaluated, not a sample.
 - A prediction needs numpy only: the web app's query worker and the CLI load
   the embeddings without importing torch and PyKEEN (4 s of imports).
 
@@ -103,13 +104,6 @@ class Embeddings:
         if self.power_norm:
             return -(a ** self.p).sum(axis=-1)
         return -((a ** self.p).sum(axis=-1) ** (1.0 / self.p))
-
-    def score_triples(self, triples: np.ndarray) -> np.ndarray:
-        """The score of each (head, relation, tail) row."""
-        out = np.empty(len(triples), dtype=np.float64)
-        for i, (h, r, t) in enumerate(triples):
-            out[i] = self.score_tails(np.array([h]), np.array([r]), np.array([t]))[0, 0]
-        return out
 
 
 def _real(x: np.ndarray) -> np.ndarray:
