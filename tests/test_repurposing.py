@@ -48,7 +48,7 @@ from ontomed.apps.repurposing.scoring import Embeddings  # noqa: E402
 from ontomed.apps.repurposing.triples import read_triples  # noqa: E402
 from ontomed.apps.names import UnknownNamesError  # noqa: E402
 from ontomed.errors import BadInputError  # noqa: E402
-from ontomed.iri import OM, entity_iri  # noqa: E402
+from ontomed.iri import OM, SKOS, entity_iri  # noqa: E402
 
 #: What the tiny graph needs to be learnt in a couple of seconds.
 FAST = {"epochs": 50, "dim": 16, "learning_rate": 0.05, "threads": 1, "progress": False}
@@ -341,6 +341,19 @@ def test_an_in_memory_knowledge_base_keeps_its_model_in_the_process():
     report = train(kb, **{**FAST, "holdout": 0})
     assert report.overall is None and report.path is None
     assert isinstance(predict(kb, drug="drug A5"), Prediction)
+
+
+def test_broader_links_are_one_more_relation_when_asked_for():
+    kb = build_families(KnowledgeBase())
+    for fam in "AB":
+        kb.add_entity(f"disease_{fam}", "Disease", f"disease group {fam}")
+        for k in range(4):
+            kb.add_entity(f"disease_{fam}{k}", "Disease", f"disease {fam}{k}", broader=[f"disease_{fam}"])
+    assert SKOS + "broader" not in read_triples(kb).relations
+    train(kb, **{**FAST, "broader": True, "holdout": 0})
+    result = predict(kb, disease="disease A0", relation="skos:broader", top=2)
+    assert result.relation == SKOS + "broader" and result.predicts == "subject"  # no domain: any class
+    assert result.known == 0 and len(result.candidates) == 2
 
 
 # -- the command line --------------------------------------------------------------------

@@ -109,7 +109,8 @@ def predict(kb: KnowledgeBase, *, drug: str | None = None, disease: str | None =
     bit = CLASS_BITS[cls]
     domain, range_ = info["domain_mask"], info["range_mask"]
     order = ("subject", "object") if drug is not None else ("object", "subject")
-    side = next((s for s in order if (domain if s == "subject" else range_) & bit), None)
+    # a relation without a declared domain (range) takes subjects (objects) of any class
+    side = next((s for s in order if _accepts(domain if s == "subject" else range_, bit)), None)
     if side is None:
         raise BadInputError(f"{I.shorten(rel)} does not link a {role}: "
                             f"its subjects are {_names(domain)}, its objects {_names(range_)}")
@@ -153,8 +154,18 @@ def predict(kb: KnowledgeBase, *, drug: str | None = None, disease: str | None =
                       tuple(store_warnings(kb, saved)))
 
 
+def _accepts(mask: int, bit: int) -> bool:
+    return mask == 0 or bool(mask & bit)
+
+
 def _relation(kb: KnowledgeBase, saved: SavedModel, relation: str) -> str:
-    rel = I.property_iri(relation.strip())
+    """The model's relation named by ``relation``: ``treats``, ``om:treats``, ``skos:broader``, an IRI."""
+    name = relation.strip()
+    prefix, _, local = name.partition(":")
+    if not I.is_iri(name) and local and prefix in I.PREFIXES:
+        rel = I.PREFIXES[prefix] + local
+    else:
+        rel = I.property_iri(name)
     if rel in saved.relations:
         return rel
     for target, inverses in saved.config.get("inverses", {}).items():
