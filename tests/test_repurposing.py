@@ -143,15 +143,15 @@ def test_facts_become_sorted_ids_with_inverses_folded_and_symmetric_facts_both_w
 
 # -- scores and ranks agree with PyKEEN's ------------------------------------------------------
 
-@pytest.mark.parametrize("name", MODELS)
-def test_numpy_scores_equal_pykeens_for_every_model(name: str):
+@pytest.mark.parametrize("name, kwargs", [(m, {}) for m in MODELS] + [("TransE", {"scoring_fct_norm": 2})])
+def test_numpy_scores_equal_pykeens_for_every_model(name: str, kwargs: dict):
     from pykeen.models import model_resolver
     from pykeen.triples import CoreTriplesFactory
 
     triples = read_triples(build_families(KnowledgeBase())).directed()
     factory = CoreTriplesFactory(torch.as_tensor(triples), num_entities=int(triples[:, [0, 2]].max()) + 1,
                                  num_relations=int(triples[:, 1].max()) + 1)
-    model = model_resolver.make(name, triples_factory=factory, embedding_dim=8, random_seed=1).eval()
+    model = model_resolver.make(name, triples_factory=factory, embedding_dim=8, random_seed=1, **kwargs).eval()
     with torch.no_grad():
         ent = model.entity_representations[0](indices=None).numpy()
         rel = model.relation_representations[0](indices=None).numpy()
@@ -187,6 +187,27 @@ def test_filtered_metrics_equal_pykeens_evaluator():
                           ("hits_at_3", ours.hits_at_3), ("hits_at_10", ours.hits_at_10)]:
         assert value == pytest.approx(theirs.get_metric(f"both.realistic.{metric}"), abs=1e-6)
     assert sum(m.triples for m in per.values()) == ours.triples == 30
+
+
+def test_a_model_trained_with_reciprocal_relations_ranks_heads_as_pykeen_does():
+    """1-N training (LCWA) predicts (?, r, t) as (t, r⁻¹, ?): the exported reciprocal relations
+    must give PyKEEN's ranks."""
+    from pykeen.evaluation import RankBasedEvaluator
+
+    from ontomed.apps.repurposing.training import fit, settings_for
+
+    triples = read_triples(build_families(KnowledgeBase())).directed()
+    n_e, n_r = int(triples[:, [0, 2]].max()) + 1, int(triples[:, 1].max()) + 1
+    settings = settings_for("ComplEx", loop="LCWA", loss="crossentropy", epochs=3, dim=8, threads=1)
+    fitted = fit(triples, n_e, n_r, settings)
+    assert fitted.embeddings.inverses is not None
+    test = triples[:40]
+    theirs = RankBasedEvaluator(filtered=True).evaluate(
+        fitted.model, torch.as_tensor(test), additional_filter_triples=[torch.as_tensor(triples)],
+        use_tqdm=False, batch_size=64)
+    ours, _ = evaluate(fitted.embeddings, test, triples, [str(i) for i in range(n_r)])
+    assert ours.mrr == pytest.approx(theirs.get_metric("both.realistic.inverse_harmonic_mean_rank"), abs=1e-6)
+    assert ours.hits_at_3 == pytest.approx(theirs.get_metric("both.realistic.hits_at_3"), abs=1e-6)
 
 
 # -- training ------------------------------------------------------------------------------

@@ -1,8 +1,8 @@
 """Training a link prediction model with PyKEEN, and what it costs.
 
 :func:`fit` trains one of PyKEEN's models on integer triples and returns its
-embeddings (:class:`~.scoring.Embeddings`); the knowledge base's ``train``
-(:mod:`.api`) and the UMLS benchmark both go through it. torch and PyKEEN are
+embeddings (:class:`~.scoring.Embeddings`); :func:`train`, for a knowledge
+base, and the UMLS benchmark both go through it. torch and PyKEEN are
 imported here, inside the functions, never when ontomed starts.
 
 PyKEEN keeps files under ``PYSTOW_HOME`` (``~/.data`` unless set) from the
@@ -18,7 +18,7 @@ import sys
 import tempfile
 import time
 import warnings
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -33,8 +33,6 @@ if TYPE_CHECKING:
     from ...kb import KnowledgeBase
 
 MODELS = tuple(INTERACTIONS)
-
-Progress = Callable[[str], None]
 
 
 class MissingExtraError(OntomedError):
@@ -53,7 +51,7 @@ class Settings:
     """How a model is trained. :func:`settings_for` gives the defaults per model.
 
     ``loop``: ``"sLCWA"`` (each true triple against ``negatives`` corrupted ones:
-    what a graph of 46k entities affords on a CPU) or ``"LCWA"`` (each (head,
+    what a graph of tens of thousands of entities affords on a CPU) or ``"LCWA"`` (each (head,
     relation) against every entity, with reciprocal relations so that heads are
     predicted too: best on small graphs such as UMLS). ``model_kwargs`` go to
     the PyKEEN model class.
