@@ -406,7 +406,8 @@ def test_cli_trains_and_predicts_with_json(tmp_path: Path):
     (["predict"], "error: give --drug or --disease"),
     (["predict", "--drug", "drug A55"], "error: unknown drug 'drug A55'; closest: drug A5"),
     (["predict", "--drug", "drug A5", "--relation", "om:frobs"], "is not an object property"),
-    (["train", "--model", "ConvE"], "Invalid value for '--model'"),
+    (["train", "--model", "ConvE"],
+     "error: unknown model 'ConvE' (choose from ComplEx, RotatE, TransE, DistMult)"),
 ])
 def test_cli_bad_input_exits_2_with_one_line(trained, args: list[str], message: str):
     result = CliRunner().invoke(cli, ["repurpose", *args, "--kb", str(trained[0])])

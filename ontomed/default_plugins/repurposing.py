@@ -38,8 +38,8 @@ def register_commands(cli: click.Group) -> None:
 
     @repurpose.command(name="train")
     @kb_option
-    @click.option("--model", type=click.Choice(MODEL_CHOICES, case_sensitive=False), default="ComplEx",
-                  show_default=True, help="The PyKEEN model.")
+    @click.option("--model", default="ComplEx", show_default=True, metavar="MODEL",
+                  help="The PyKEEN model: " + ", ".join(MODEL_CHOICES) + " (any case).")
     @click.option("--epochs", type=click.IntRange(1), help="Passes over the facts (default: 20).")
     @click.option("--dim", type=click.IntRange(1), help="Embedding dimension (default: the model's, 64).")
     @click.option("--device", default="auto", show_default=True, help="auto, cpu, cuda or cuda:N.")
@@ -67,7 +67,9 @@ def register_commands(cli: click.Group) -> None:
           ontomed repurpose train --model RotatE --epochs 50 --dim 128 --json
         """
         from ..apps.repurposing import train
+        from ..apps.repurposing.training import model_name
 
+        model = model_name(model)  # an unknown name is bad input before the store is opened
         with open_kb(kb_path) as kb:
             report = train(kb, model=model, epochs=epochs, dim=dim, device=device, seed=seed, holdout=holdout,
                            broader=broader, batch_size=batch_size, learning_rate=learning_rate,

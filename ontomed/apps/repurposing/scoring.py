@@ -25,8 +25,8 @@ from dataclasses import dataclass
 import numpy as np
 
 #: PyKEEN model name → the form of its interaction.
-INTERACTIONS = {"ComplEx": "bilinear", "DistMult": "bilinear", "TransE": "translation",
-                "RotatE": "rotation"}
+INTERACTIONS = {"ComplEx": "bilinear", "RotatE": "rotation", "TransE": "translation",
+                "DistMult": "bilinear"}
 
 
 @dataclass(frozen=True)
