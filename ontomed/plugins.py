@@ -42,6 +42,7 @@ DEFAULT_PLUGINS: tuple[str, ...] = (
     "ontomed.default_plugins.adjacency",
     "ontomed.default_plugins.diagnosis",
     "ontomed.default_plugins.treatment",
+    "ontomed.default_plugins.repurposing",
 )
 ENTRY_POINT_GROUP = "ontomed"
 
