@@ -3,6 +3,7 @@ driven by selenium): run an example query, see the rows, follow a link."""
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import shutil
 from pathlib import Path
@@ -30,6 +31,10 @@ from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory):
     kb = build_example_kb(tmp_path_factory.mktemp("web-browser") / "kb")
+    if importlib.util.find_spec("pykeen") is not None or os.environ.get("CI"):
+        from .test_web_repurpose import train_small_model  # the repurpose page needs a model
+
+        train_small_model(kb, tmp_path_factory.mktemp("pystow"))
     with live_server(kb) as s:
         yield s
 
@@ -166,4 +171,26 @@ def test_rank_diagnoses_for_findings_and_read_why(server, browser):
     first.find_element(By.CSS_SELECTOR, "a.entity-link").click()
     wait.until(EC.presence_of_element_located((By.CSS_SELECTOR, "article.entity h1")))
     assert "type 2 diabetes mellitus" in browser.find_element(By.CSS_SELECTOR, "article.entity h1").text
+    assert hosts_contacted(browser) == {urlsplit(server.url).netloc}
+
+
+def test_ask_which_diseases_a_drug_might_treat_and_see_the_paths(server, browser):
+    wait = WebDriverWait(browser, 15)
+    browser.get(server.url)
+    browser.find_element(By.LINK_TEXT, "Repurpose").click()
+    wait.until(EC.presence_of_element_located((By.ID, "repurpose-form")))
+    browser.find_element(By.ID, "name").send_keys("aspirin")
+    browser.find_element(By.ID, "run").click()
+    wait.until(EC.presence_of_element_located((By.CSS_SELECTOR, "table.predictions tbody tr")))
+    summary = browser.find_element(By.CSS_SELECTOR, "p.summary").text
+    assert summary.startswith(("1 of", "2 of", "3 of", "4 of", "5 of", "6 of", "7 of", "8 of", "9 of", "10 of"))
+    assert "aspirin treats ?" in summary
+    rows = browser.find_elements(By.CSS_SELECTOR, "table.predictions tbody tr")
+    offered = [r.find_element(By.CSS_SELECTOR, "a.entity-link").text for r in rows]
+    assert "myocardial infarction" not in offered  # the graph says so already
+    if SCREENSHOTS:
+        browser.save_screenshot(str(SCREENSHOTS / "repurpose.png"))
+    rows[0].find_element(By.CSS_SELECTOR, "a.entity-link").click()
+    wait.until(EC.presence_of_element_located((By.CSS_SELECTOR, "article.entity h1")))
+    assert offered[0] in browser.find_element(By.CSS_SELECTOR, "article.entity h1").text
     assert hosts_contacted(browser) == {urlsplit(server.url).netloc}

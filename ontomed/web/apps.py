@@ -125,10 +125,28 @@ def _treat_form(form: Mapping[str, Any]) -> dict[str, Any]:
             "taking": _lines(form, "taking")}
 
 
+def _repurpose_params(data: Mapping[str, Any]) -> dict[str, Any]:
+    _only(data, ("drug", "disease", "relation", "top"))
+    drug, disease = _one_name(data, "drug", required=False), _one_name(data, "disease", required=False)
+    if (drug is None) == (disease is None):
+        raise HTTPError(400, "give 'drug' or 'disease' (one of them)")
+    return {"drug": drug, "disease": disease,
+            "relation": _one_name(data, "relation", required=False) or "treats",
+            "top": _number(data, "top", 10, 1, 100)}
+
+
+def _repurpose_form(form: Mapping[str, Any]) -> dict[str, Any]:
+    side = "disease" if form.get("side") == "disease" else "drug"
+    return {side: str(form.get("name", "")), "relation": str(form.get("relation") or "treats"),
+            "top": str(form.get("top") or "10")}
+
+
 APPS: dict[str, App] = {
     "diagnose": App("diagnose", "Diagnose", "diagnose", "diagnose.html", _diagnose_params,
                     _diagnose_form),
     "treat": App("treat", "Treat", "treat", "treat.html", _treat_params, _treat_form),
+    "repurpose": App("repurpose", "Repurpose", "repurpose", "repurpose.html", _repurpose_params,
+                     _repurpose_form),
 }
 
 
@@ -185,6 +203,7 @@ def page(name: str) -> tuple[str, int] | Response:
 
 
 _EXAMPLES = {
+    "repurpose": '{"drug": "metformin", "relation": "treats", "top": 10}',
     "diagnose": '{"symptoms": ["fever", "cough", "HP:0002094"], "exclude": ["rash"], "top": 10}',
     "treat": '{"disease": "atrial fibrillation", "conditions": ["peptic ulcer"], "taking": ["aspirin"]}',
 }

@@ -422,6 +422,13 @@ def diagnosis(kb: KnowledgeBase, *, symptoms: Sequence[str], exclude: Sequence[s
     return _application(lambda: diagnose(kb, symptoms, excluded=exclude, top=top))
 
 
+def repurposing(kb: KnowledgeBase, *, drug: str | None = None, disease: str | None = None,
+                relation: str = "treats", top: int = 10) -> dict[str, Any]:
+    from ..apps.repurposing import predict
+
+    return _application(lambda: predict(kb, drug=drug, disease=disease, relation=relation, top=top))
+
+
 JOBS: dict[str, Callable[..., Any]] = {
     "query": query,
     "update": sparql_update,
@@ -436,6 +443,7 @@ JOBS: dict[str, Callable[..., Any]] = {
     "resolve": resolve_name,
     "treat": treatment,
     "diagnose": diagnosis,
+    "repurpose": repurposing,
 }
 #: Jobs that write: they run in the single writer (see engine.py).
 WRITE_JOBS = frozenset({"update", "graph_put", "graph_post", "graph_delete"})

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+import pyoxigraph as ox
 
 from ... import iri as I
 from ...errors import BadInputError
@@ -114,7 +115,9 @@ def predict(kb: KnowledgeBase, *, drug: str | None = None, disease: str | None =
     if side is None:
         raise BadInputError(f"{I.shorten(rel)} does not link a {role}: "
                             f"its subjects are {_names(domain)}, its objects {_names(range_)}")
-    [found] = resolve_names(kb, [name], role=role, classes=[cls])
+    # of several entities one name means, the one the model learnt most about
+    [found] = resolve_names(kb, [name], role=role, classes=[cls],
+                            preference=lambda iri: _facts_about(kb, iri) if iri in saved.index else 0.0)
     index = saved.index.get(found.iri)
     if index is None:
         raise BadInputError(f"{found.label} ({I.shorten(found.iri)}) has no facts the model learnt from: "
@@ -152,6 +155,13 @@ def predict(kb: KnowledgeBase, *, drug: str | None = None, disease: str | None =
     return Prediction(me, rel, labels(rel), predicts, tuple(out), int(len(candidates)), len(known),
                       saved.config["model"], saved.config.get("trained_at", ""),
                       tuple(store_warnings(kb, saved)))
+
+
+def _facts_about(kb: KnowledgeBase, iri: str) -> float:
+    """1 + the number of statements the entity is the subject or object of (a tie-breaker)."""
+    node = ox.NamedNode(iri)
+    return 1.0 + sum(1 for _ in kb.store.quads_for_pattern(node, None, None, ox.DefaultGraph())) + sum(
+        1 for _ in kb.store.quads_for_pattern(None, None, node, ox.DefaultGraph()))
 
 
 def _accepts(mask: int, bit: int) -> bool:
