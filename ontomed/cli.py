@@ -179,20 +179,31 @@ def cli() -> None:
 def init(kb_path: str) -> None:
     """Create a knowledge base and load the ontomed ontology into it.
 
+    On a knowledge base that holds an older ontomed ontology, replace it by
+    this version's in one transaction, the data kept (a newer one is refused).
+
     \b
     Example:
       ontomed init --kb ./my-kb
     """
     from .kb import KnowledgeBase
 
+    upgraded = None
     with KnowledgeBase(kb_path, create=True) as kb:
         fresh = kb.initialize()
+        if not fresh:
+            upgraded = kb.upgrade_ontology()
         n = len(kb)
+        version = kb.ontology_version()
     where = kb_path if kb_path != ":memory:" else "memory (discarded on exit)"
     if fresh:
-        click.echo(f"initialized knowledge base at {where} ({n} triples: the ontomed ontology)")
+        click.echo(f"initialized knowledge base at {where} ({n} triples: the ontomed ontology {version})")
+    elif upgraded is not None:
+        click.echo(f"upgraded the ontology of {where} from {upgraded.old} to {upgraded.new} "
+                   f"({upgraded.removed} triples removed, {upgraded.added} added; the data kept; "
+                   f"{n} quads)")
     else:
-        click.echo(f"knowledge base at {where} is already initialized ({n} quads)")
+        click.echo(f"knowledge base at {where} is already initialized (ontology {version}; {n} quads)")
 
 
 # -- load --------------------------------------------------------------------
@@ -403,6 +414,7 @@ def serve(kb_path: str, host: str, port: int, update_token: str | None, timeout:
     """
     if kb_path == ":memory:":
         raise BadInputError("serve needs a knowledge base on disk (ontomed init --kb PATH)")
+    from .ops.backup import forget_server, record_server
     from .web import ServerConfig, create_app
     from .web.engine import check_servable
     from .web.server import configure_logging
@@ -423,6 +435,7 @@ def serve(kb_path: str, host: str, port: int, update_token: str | None, timeout:
     mode = "updates need the token" if config.updates_enabled else "read-only"
 
     def announce(url: str) -> None:
+        record_server(kb_path, url)  # so ontomed backup can find who holds the store
         click.echo(f"serving {kb_path} at {url} (SPARQL endpoint {url}sparql, {mode}; "
                    "Ctrl-C to stop)")
 
@@ -430,6 +443,8 @@ def serve(kb_path: str, host: str, port: int, update_token: str | None, timeout:
         run_server(lambda: create_app(kb_path, config), config, announce=announce)
     except OSError as exc:
         raise BadInputError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+    finally:
+        forget_server(kb_path)
     click.echo("stopped", err=True)
 
 

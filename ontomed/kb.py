@@ -260,6 +260,11 @@ class KnowledgeBase:
                 store_dir.mkdir(parents=True, exist_ok=True)
             except OSError as exc:
                 raise file_error(path, exc, "create") from None
+        if not (store_dir / "CURRENT").is_file() and any(
+                f.suffix in (".sst", ".log") or f.name.startswith("MANIFEST") for f in store_dir.iterdir()):
+            # RocksDB would take this for a new database and write over what is left
+            raise StoreError(f"cannot open the knowledge base at {path}: its store has data files but "
+                             f"no CURRENT file (ontomed doctor --kb {path} says how to recover)")
         try:
             if read_only:
                 return ox.Store.read_only(str(store_dir))
@@ -271,7 +276,8 @@ class KnowledgeBase:
                     f"the knowledge base at {path} is in use by another process "
                     "(is `ontomed serve` running? stop it, or use a copy)"
                 ) from None
-            raise StoreError(f"cannot open the knowledge base at {path}: {text}") from None
+            raise StoreError(f"cannot open the knowledge base at {path}: {' '.join(text.split())} "
+                             f"(ontomed doctor --kb {path} says what is wrong and how to recover)") from None
 
     @property
     def in_memory(self) -> bool:
@@ -323,6 +329,24 @@ class KnowledgeBase:
         self._object_properties = self._classes = None
         self.flush()
         return True
+
+    def ontology_version(self) -> str | None:
+        """The ``owl:versionInfo`` of the ontology in the store (None without one)."""
+        from .ops.upgrade import store_version
+
+        return store_version(self.store)
+
+    def upgrade_ontology(self) -> Any:
+        """Replace an older ontomed ontology in the store by the bundled one, in one
+        transaction, the data kept (:func:`ontomed.ops.upgrade.upgrade`); None when it is
+        current. A newer ontology than the bundled one is refused (no downgrade)."""
+        from .ops.upgrade import upgrade
+
+        self._check_writable()
+        report = upgrade(self)
+        if report is not None:
+            self._object_properties = self._classes = None
+        return report
 
     def classes(self) -> frozenset[str]:
         """IRIs declared owl:Class in the store, plus the contract's classes."""
@@ -381,6 +405,17 @@ class KnowledgeBase:
             return LoadReport(str(src), fmt.name, 0, graph, True, sha, prior.get("at"))
         size = src.stat().st_size
         before = len(self.store)
+        pending = self._meta.setdefault("pending", {})
+        if key in pending and not force and self._loaded_before(src, fmt, base, to_graph):
+            # a load killed after the store took the file, before it was recorded: record it
+            # now instead of loading it again (its blank nodes would be added a second time)
+            self._meta["loads"][key] = {**pending.pop(key), "quads": None}
+            self._save_meta()
+            return LoadReport(str(src), fmt.name, 0, graph, True, sha, self._meta["loads"][key]["at"])
+        when = _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
+        if not self.in_memory:
+            pending[key] = {"source": str(src), "graph": graph, "at": when}
+            self._save_meta()
         bar = _progress_bar(progress, total=size, desc=src.name)
         try:
             with open(src, "rb") as f:
@@ -389,20 +424,37 @@ class KnowledgeBase:
                     self.store.bulk_load(input=reader, format=fmt, base_iri=base, to_graph=to_graph)
                 else:
                     self.store.load(input=reader, format=fmt, base_iri=base, to_graph=to_graph)
-        except SyntaxError as exc:
-            raise _rdf_syntax_error(exc, str(src)) from None
-        except OSError as exc:
+        except (SyntaxError, OSError) as exc:
+            pending.pop(key, None)  # nothing was loaded
+            self._save_meta()
+            if isinstance(exc, SyntaxError):
+                raise _rdf_syntax_error(exc, str(src)) from None
             raise StoreError(f"{src}: {exc}") from None
         finally:
             if bar is not None:
                 bar.close()
         self.flush()
         added = len(self.store) - before
-        when = _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
         self._meta["loads"][key] = {"source": str(src), "quads": added, "graph": graph, "at": when}
+        self._meta["pending"].pop(key, None)
         self._save_meta()
         self._object_properties = self._classes = None
         return LoadReport(str(src), fmt.name, added, graph, False, sha, when)
+
+    def _loaded_before(self, src: Path, fmt: ox.RdfFormat, base: str, graph: Any) -> bool:
+        """Did a load of ``src`` that was never recorded reach the store? Loads are all or
+        nothing, so the file's first quads without blank nodes (up to 50) answer it."""
+        sample = []
+        try:
+            for q in ox.parse(path=str(src), format=fmt, base_iri=base):
+                if not any(isinstance(t, ox.BlankNode) for t in (q.subject, q.object)):
+                    sample.append(ox.Quad(q.subject, q.predicate, q.object,
+                                          graph if isinstance(q.graph_name, ox.DefaultGraph) else q.graph_name))
+                    if len(sample) == 50:
+                        break
+        except (SyntaxError, OSError):
+            return False
+        return bool(sample) and all(q in self.store for q in sample)
 
     @staticmethod
     def _load_key(sha: str, graph: str | None) -> str:
@@ -552,10 +604,15 @@ class KnowledgeBase:
         self.store.extend(quads)
         return fact
 
-    def add_facts(self, facts: Iterable[tuple[str, str, str, Evidence | Iterable[Evidence] | None]]) -> AddReport:
-        """Add many facts in one transaction; says how many facts and evidence nodes were new."""
+    def add_facts(self, facts: Iterable[tuple[str, str, str, Evidence | Iterable[Evidence] | None]],
+                  *, also: Iterable[ox.Quad] = ()) -> AddReport:
+        """Add many facts in one transaction; says how many facts and evidence nodes were new.
+
+        ``also``: quads written in the same transaction (the documents the facts come
+        from), so a process killed half-way leaves all of them or none.
+        """
         self._check_writable()
-        batch: list[ox.Quad] = []
+        batch: list[ox.Quad] = list(also)
         pending: set[str] = set()
         seen: set[tuple[str, str, str]] = set()
         n = new = 0

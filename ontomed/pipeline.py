@@ -178,12 +178,18 @@ def _process(kb: KnowledgeBase, runner: ExtractionRunner, docs: list[Document], 
              min_confidence: float) -> None:
     results = runner.run([d.text for d in docs])
     facts: list[tuple[str, str, str, Evidence]] = []
+    # the batch's documents and facts go in one transaction: a build killed half-way
+    # leaves whole documents with all their facts, or nothing of the batch
+    documents: list[Any] = []
+    builder = kb.quad_builder()
     for doc, extractions in zip(docs, results):
         report.documents += 1
         if not kb.has_document(doc.iri):
             report.documents_new += 1
-        doc_iri = kb.add_document(doc.text, title=doc.title, identifier=doc.id,
-                                  source=str(doc.metadata.get("url") or doc.source or "") or None)
+        quads = builder.document(doc.text, title=doc.title, identifier=doc.id,
+                                 source=str(doc.metadata.get("url") or doc.source or "") or None)
+        documents.extend(quads)
+        doc_iri = quads[0].subject.value
         for extraction in extractions:
             report.mentions += len(extraction.mentions)
             for rel in extraction.relations:
@@ -201,7 +207,7 @@ def _process(kb: KnowledgeBase, runner: ExtractionRunner, docs: list[Document], 
                         confidence=rel.confidence)))
                 else:
                     report.unlinked += 1
-    added = kb.add_facts(facts)
+    added = kb.add_facts(facts, also=documents)
     report.facts_new += added.new_facts
     report.facts_known += len({(s, p, o) for s, p, o, _ in facts}) - added.new_facts
     report.evidence_added += added.evidence_added

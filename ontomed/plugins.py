@@ -43,6 +43,7 @@ DEFAULT_PLUGINS: tuple[str, ...] = (
     "ontomed.default_plugins.diagnosis",
     "ontomed.default_plugins.treatment",
     "ontomed.default_plugins.repurposing",
+    "ontomed.default_plugins.operations",
 )
 ENTRY_POINT_GROUP = "ontomed"
 

@@ -429,6 +429,13 @@ def repurposing(kb: KnowledgeBase, *, drug: str | None = None, disease: str | No
     return _application(lambda: predict(kb, drug=drug, disease=disease, relation=relation, top=top))
 
 
+def backup(kb: KnowledgeBase, *, directory: str) -> dict[str, Any]:
+    """A consistent copy of the store, from this worker's read-only handle (ontomed.ops.backup)."""
+    from ..ops.backup import backup as write_backup
+
+    return write_backup(kb, directory).to_dict()
+
+
 JOBS: dict[str, Callable[..., Any]] = {
     "query": query,
     "update": sparql_update,
@@ -444,6 +451,7 @@ JOBS: dict[str, Callable[..., Any]] = {
     "treat": treatment,
     "diagnose": diagnosis,
     "repurpose": repurposing,
+    "backup": backup,
 }
 #: Jobs that write: they run in the single writer (see engine.py).
 WRITE_JOBS = frozenset({"update", "graph_put", "graph_post", "graph_delete"})

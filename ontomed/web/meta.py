@@ -8,7 +8,7 @@ from typing import Any
 from flask import Blueprint, Response, jsonify
 
 from .. import __version__
-from .context import state
+from .context import authorize_write, state
 
 bp = Blueprint("meta", __name__, url_prefix="/-")
 
@@ -32,6 +32,22 @@ def stats() -> Response:
     """``ontomed stats`` as JSON, computed by a worker and kept until the next write."""
     st = state()
     return jsonify(st.cached("stats", lambda: st.engine.run("stats")))
+
+
+@bp.route("/backup", methods=["POST"])
+def backup() -> Response:
+    """Write a backup of the store to a new directory on the server's machine (the update
+    token is needed: it writes files). JSON ``{"directory": "/abs/path"}``."""
+    from flask import request
+
+    from .errors import HTTPError
+
+    authorize_write()
+    data = request.get_json(silent=True)
+    directory = data.get("directory") if isinstance(data, dict) else None
+    if not isinstance(directory, str) or not directory.startswith("/"):
+        raise HTTPError(400, 'send {"directory": "/absolute/path/of/a/new/directory"} as JSON')
+    return jsonify(state().engine.run("backup", directory=directory))
 
 
 @bp.route("/plugins.json")
