@@ -39,9 +39,9 @@ from .errors import (
     StoreError,
     file_error,
 )
-from .formats import guess_rdf_format, rdf_format
+from .formats import check_rdf_xml, guess_rdf_format, rdf_format
 from .model import Entity, Evidence, Fact
-from .query_text import syntax_error_message
+from .query_text import check_nesting, syntax_error_message
 
 MEMORY = ":memory:"
 STORE_DIR = "store"
@@ -399,6 +399,8 @@ class KnowledgeBase:
                 sha = hashlib.file_digest(f, "sha256").hexdigest()
         except OSError as exc:
             raise BadInputError(f"{src}: cannot read ({exc.strerror})") from None
+        if fmt == ox.RdfFormat.RDF_XML:
+            check_rdf_xml(src, str(src))
         key = self._load_key(sha, graph)
         if key in self._meta["loads"] and not force:
             prior = self._meta["loads"][key]
@@ -465,6 +467,8 @@ class KnowledgeBase:
         """Import RDF given as a string; returns the number of quads added."""
         self._check_writable()
         fmt = rdf_format(format)
+        if fmt == ox.RdfFormat.RDF_XML:
+            check_rdf_xml(data.encode("utf-8") if isinstance(data, str) else data, "data")
         before = len(self.store)
         try:
             self.store.load(input=data, format=fmt, base_iri=base_iri,
@@ -516,6 +520,7 @@ class KnowledgeBase:
         (``default_graph``, ``named_graphs``, ``use_default_graph_as_union``).
         """
         known = dict(prefixes or I.PREFIXES)
+        check_nesting(sparql)  # the engine's parser would crash the process, not say why
         try:
             return self.store.query(sparql, prefixes=known, **options)
         except SyntaxError as exc:
@@ -526,6 +531,7 @@ class KnowledgeBase:
     def update(self, sparql: str) -> None:
         """Run a SPARQL 1.1 Update."""
         self._check_writable()
+        check_nesting(sparql)
         self.note_removal()  # it may delete: stamps no longer hold
         try:
             self.store.update(sparql, prefixes=dict(I.PREFIXES))

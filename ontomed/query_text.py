@@ -83,6 +83,27 @@ def tokens(text: str) -> Iterator[Token]:
             depth += 1
 
 
+#: Deepest nesting of ``{ ( [`` that the library and the command line let through to the
+#: engine: its recursive-descent parser overflows the stack (SIGSEGV, the process gone, no
+#: message) on a few thousand nested groups; no real query comes near 200.
+MAX_NESTING = 200
+
+
+def check_nesting(text: str, max_depth: int = MAX_NESTING) -> None:
+    """Refuse SPARQL text that nests brackets deeper than ``max_depth`` (outside strings,
+    IRIs and comments). A text with fewer brackets than that in all is let through at
+    the cost of three ``str.count``; only the others are read token by token."""
+    from .errors import QuerySyntaxError
+
+    if text.count("{") + text.count("(") + text.count("[") <= max_depth:
+        return
+    for tok in tokens(text):
+        if tok.kind == "open" and tok.depth + 1 > max_depth:
+            line = text.count("\n", 0, tok.start) + 1
+            raise QuerySyntaxError(f"the query nests {{ }} / ( ) / [ ] groups more than {max_depth} "
+                                   f"deep (line {line}); SPARQL engines overflow their stack on such text")
+
+
 # -- syntax errors ----------------------------------------------------------------------------
 
 _POSITION = re.compile(r"^error at (\d+):(\d+): (?:expected one of |expected )?(.*)$", re.DOTALL)

@@ -34,6 +34,7 @@ import pyoxigraph as ox
 
 from .. import iri as I
 from ..errors import NotFoundError, OntomedError, QuerySyntaxError, StoreError
+from ..formats import check_rdf_xml
 from ..kb import KnowledgeBase
 from ..query_text import reorder_tsv, star_columns, syntax_error_message
 from . import guard, protocol
@@ -304,6 +305,8 @@ def graph_get(kb: KnowledgeBase, *, graph: str | None, fmt: str, max_rows: int) 
 
 
 def _parse(data: bytes, fmt: ox.RdfFormat, base_iri: str | None) -> list[ox.Triple]:
+    if fmt == ox.RdfFormat.RDF_XML:
+        check_rdf_xml(data, "the body")
     try:
         return [q.triple for q in ox.parse(data, fmt, base_iri=base_iri)]
     except SyntaxError as exc:
