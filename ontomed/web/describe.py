@@ -103,6 +103,9 @@ def _describe_sources(kb: KnowledgeBase, evidence: list[dict[str, Any]]) -> None
             known[doc] = _document(kb, doc)
         meta = known[doc]
         title, identifier, source = meta.get("title"), meta.get("identifier"), meta.get("source")
+        # a curated fact's own readable title ("ANSM interaction thesaurus: Warfarin + Aspirin")
+        # says more than the title of the record it came from (a drug class pair, in French)
+        title = (ev.get("annotations") or {}).get("sourceTitle") or title
         record = ev.get("source_record")
         file_name = None
         if source and not source.lower().startswith(("http://", "https://")) and ("/" in source or "." in source) \
