@@ -826,17 +826,14 @@ class KnowledgeBase:
         label = (labels.get("en") or labels.get("") or next(iter(labels.values()), [None]))[0]
         identifiers = tuple(x for x in (I.identifier_from_iri(m) for m in sorted(matches)) if x)
         outgoing = self.facts(subject=iri)
-        stated = {(f.subject, f.predicate, f.object) for f in outgoing}
         return Entity(
             iri=iri, label=label, types=tuple(sorted(types)),
             labels={k: tuple(sorted(v)) for k, v in labels.items()},
             synonyms=tuple(sorted(synonyms)), identifiers=identifiers,
             exact_matches=tuple(sorted(matches)), broader=tuple(sorted(broader)),
             definition=definition, facts=tuple(outgoing),
-            # a symmetric fact is stored both ways: it is listed once, among the facts
-            incoming=tuple(f for f in self.facts(object=iri)
-                           if not (f.predicate in self.symmetric_properties()
-                                   and (f.object, f.predicate, f.subject) in stated)),
+            # a symmetric fact is stored both ways, so it is among both (with the same evidence)
+            incoming=tuple(self.facts(object=iri)),
         )
 
     def facts(self, *, subject: str | None = None, predicate: str | None = None,

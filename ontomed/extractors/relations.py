@@ -144,7 +144,7 @@ _TAIL_RULES: tuple[tuple[str, re.Pattern[str], re.Pattern[str]], ...] = (
      _rx(r"^\s*(?:and|with|plus|\+)\s*$"),
      _rx(r"^\s*(?:\w+\s+)?(?:(?:should|must|cannot|can't)\s+(?:not\s+|never\s+)?be\s+(?:co-?prescribed|"
          r"co-?administered|combined|given together|taken together|used together)|(?:taken\s+|given\s+|used\s+)?"
-         r"together\s+(?:may|can|increase|raise|cause)|interact\b)")),
+         r"together\s+(?:may|can|increase|raise|cause)|interact\b(?!\s+with))")),
     ("targets",
      _rx(r"^\s*,?\s*(?:(?:is|was)\s+)?(?:an?|the)\s+(?:\w+\s+)?(?:\u27e8Gene\u27e9\s*(?:,|and|or|/)\s*)*$"),
      _rx(r"^\s*(?:(?:,|and|or|/)\s*\u27e8Gene\u27e9\s*)*-?\s*(?:inhibitor|antagonist|agonist|blocker|modulator|"
