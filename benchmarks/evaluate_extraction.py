@@ -49,9 +49,15 @@ SYMMETRIC = {"interactsWith"}
 
 # -- knowledge bases ------------------------------------------------------------
 
-def ontomed_cli() -> str:
-    exe = Path(sys.executable).with_name("ontomed")
-    return str(exe) if exe.exists() else "ontomed"
+def ontomed_cli() -> list[str]:
+    """The command line of this checkout (not whichever `ontomed` is installed), so that a
+    benchmark run from a branch measures that branch's code."""
+    return [sys.executable, "-m", "ontomed.cli"]
+
+
+def cli_env() -> dict[str, str]:
+    return {**os.environ, "PYTHONPATH": os.pathsep.join(
+        p for p in (str(REPO), os.environ.get("PYTHONPATH", "")) if p)}
 
 
 def die(message: str, code: int = 2) -> None:
@@ -61,15 +67,15 @@ def die(message: str, code: int = 2) -> None:
 
 def vocab_import_available() -> bool:
     try:
-        r = subprocess.run([ontomed_cli(), "vocab", "import", "--help"], capture_output=True, text=True,
-                           timeout=60)
+        r = subprocess.run([*ontomed_cli(), "vocab", "import", "--help"], capture_output=True, text=True,
+                           timeout=60, env=cli_env())
     except (OSError, subprocess.TimeoutExpired):
         return False
     return r.returncode == 0
 
 
 def _run(args: list[str]) -> None:
-    r = subprocess.run([ontomed_cli(), *args], capture_output=True, text=True)
+    r = subprocess.run([*ontomed_cli(), *args], capture_output=True, text=True, env=cli_env())
     if r.returncode != 0:
         die(f"`ontomed {' '.join(args)}` failed ({r.returncode}): {r.stderr.strip() or r.stdout.strip()}", 1)
 
@@ -301,7 +307,7 @@ def render(res: dict[str, Any], kb_desc: str) -> str:
     e, r, n = res["entities"], res["relations"], res["negation"]
     head = "| | precision | recall | F1 | tp | predicted | gold |\n| --- | ---: | ---: | ---: | ---: | ---: | ---: |"
     out = [f"Knowledge base: {kb_desc}; {res['vocabulary_names']} vocabulary names.",
-           f"Gold: {res['sentences']} sentences (data/eval/gold.jsonl). Relations asserted when not negated, "
+           f"Gold: {res['sentences']} sentences ({res.get('gold_file', 'data/eval/gold.jsonl')}). Relations asserted when not negated, "
            f"not speculative and confidence >= {res['min_confidence']} (as `ontomed build`).", "",
            "Entities", "", head,
            _row("exact span + type", e["strict"]), _row("overlap + type", e["relaxed"])]
@@ -376,6 +382,8 @@ def main(argv: list[str] | None = None) -> int:
         import torch
         torch.set_num_threads(1)
     res["knowledge_base"] = kb_desc
+    gold_path = Path(args.gold).resolve()
+    res["gold_file"] = str(gold_path.relative_to(REPO)) if gold_path.is_relative_to(REPO) else str(gold_path)
     print(render(res, kb_desc))
     if args.errors:
         print(render_errors(res))

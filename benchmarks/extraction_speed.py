@@ -49,7 +49,7 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from evaluate_extraction import DATA, EXAMPLE_TTL, GOLD, REPO, ontomed_cli, prepare_kb  # noqa: E402
+from evaluate_extraction import DATA, EXAMPLE_TTL, GOLD, REPO, cli_env, ontomed_cli, prepare_kb  # noqa: E402
 
 CORPUS = REPO / "data" / "corpus"
 PACKAGES_KB = DATA / "extraction-kb-packages"
@@ -159,8 +159,8 @@ def build_packages_kb(rebuild: bool = False) -> Path:
         if parts:
             lines.append(f"<{iri}> " + " ;\n    ".join(parts) + " .")
     PACKAGES_TTL.write_text("\n".join(lines) + "\n", "utf-8")
-    r = subprocess.run([ontomed_cli(), "load", "--kb", str(PACKAGES_KB), str(PACKAGES_TTL)],
-                       capture_output=True, text=True)
+    r = subprocess.run([*ontomed_cli(), "load", "--kb", str(PACKAGES_KB), str(PACKAGES_TTL)],
+                       capture_output=True, text=True, env=cli_env())
     if r.returncode:
         sys.exit(f"loading {PACKAGES_TTL}: {r.stderr.strip()}")
     print(f"  {len(entities)} entities, {len(owner)} names, {time.perf_counter() - started:.0f} s",
@@ -318,7 +318,7 @@ def first_result(cmd: list[str], env: dict[str, str]) -> tuple[float, dict[str, 
 
 def cli_extract(kb_path: Path, sentence: str, env: dict[str, str]) -> float:
     started = time.perf_counter()
-    r = subprocess.run([ontomed_cli(), "extract", "--kb", str(kb_path), sentence], capture_output=True,
+    r = subprocess.run([*ontomed_cli(), "extract", "--kb", str(kb_path), sentence], capture_output=True,
                        text=True, env=env)
     elapsed = time.perf_counter() - started
     if r.returncode:
@@ -383,14 +383,21 @@ def _run(args: argparse.Namespace, kb_path: Path, kb_desc: str, *, may_clear_cac
     keys = sorted(vocab.automaton.keys())
     sentences, n_real = make_sentences(kb_path, args.sentences, args.seed)
     extractor = DictionaryExtractor(vocab)
-    import spacy  # noqa: F401  (imported before the clock starts: the build figure is the matcher only)
-    started = time.perf_counter()
-    nlp, matcher = spacy_matcher(keys)
-    spacy_build = time.perf_counter() - started
-    if "torch" in sys.modules:  # imported by spaCy's thinc, never by ontomed: keep it on one thread
-        import torch
-        torch.set_num_threads(1)
-    from spacy.util import filter_spans
+    import importlib.util
+
+    has_spacy = importlib.util.find_spec("spacy") is not None  # the peer, when installed
+    spacy_build = None
+    if has_spacy:
+        import spacy  # noqa: F401  (imported before the clock starts: the build figure is the matcher only)
+        started = time.perf_counter()
+        nlp, matcher = spacy_matcher(keys)
+        spacy_build = time.perf_counter() - started
+        if "torch" in sys.modules:  # imported by spaCy's thinc, never by ontomed: keep it on one thread
+            import torch
+            torch.set_num_threads(1)
+        from spacy.util import filter_spans
+    else:
+        print("  spaCy is not installed: no peer figures", file=sys.stderr)
 
     def ner(batch: list[str]) -> int:
         return sum(len(vocab.find(s)) for s in batch)
@@ -410,14 +417,14 @@ def _run(args: argparse.Namespace, kb_path: Path, kb_desc: str, *, may_clear_cac
 
     rates = {}
     for name, fn in (("ontomed NER", ner), ("ontomed NER + relations", ner_rel),
-                     ("spaCy PhraseMatcher NER", spacy_ner)):
+                     *((("spaCy PhraseMatcher NER", spacy_ner),) if has_spacy else ())):
         rate, found = best_rate(fn, sentences, args.repeat)
         rates[name] = {"sentences_per_second": round(rate), "mentions": found}
         print(f"  {name}: {rate:,.0f} sentences/s, {found} mentions", file=sys.stderr)
     relations = sum(len(extractor.extract(s).relations) for s in sentences)
 
     # time to the first result, in fresh processes (not pinned: a new process, as a user starts it)
-    env = dict(os.environ, OMP_NUM_THREADS="1", MKL_NUM_THREADS="1")
+    env = dict(cli_env(), OMP_NUM_THREADS="1", MKL_NUM_THREADS="1")
     first = "Metformin is contraindicated in patients with chronic kidney disease."
     py = sys.executable
     cache = kb_path / "cache" / "labels.json"
@@ -439,13 +446,13 @@ def _run(args: argparse.Namespace, kb_path: Path, kb_desc: str, *, may_clear_cac
     cli_runs = sorted(cli_extract(kb_path, first, env) for _ in range(runs))
     ttfr["`ontomed extract` CLI, start to exit"] = {"seconds": round(cli_runs[len(cli_runs) // 2], 3)}
     for label, mode in (("spaCy PhraseMatcher (thinc imports the installed torch)", "as-is"),
-                        ("spaCy PhraseMatcher (torch hidden from thinc)", "hide-torch")):
+                        ("spaCy PhraseMatcher (torch hidden from thinc)", "hide-torch")) if has_spacy else ():
         t, parts = median_first([py, "-c", _SPACY_CHILD, str(keys_file), first, mode], env, runs)
         ttfr[label] = {"seconds": round(t, 3), **{k: round(v, 3) if isinstance(v, float) else v
                                                   for k, v in parts.items()}}
     ontomed_torch = any(v.get("torch_imported") for k, v in ttfr.items() if k.startswith("ontomed"))
 
-    spacy_rate = rates["spaCy PhraseMatcher NER"]["sentences_per_second"]
+    spacy_rate = rates["spaCy PhraseMatcher NER"]["sentences_per_second"] if has_spacy else 0
     res = {
         "knowledge_base": kb_desc,
         "vocabulary_names": len(keys),
@@ -454,13 +461,13 @@ def _run(args: argparse.Namespace, kb_path: Path, kb_desc: str, *, may_clear_cac
         "first_result_runs": runs,
         "relations_found": relations,
         "throughput": rates,
-        "spacy_matcher_build_seconds": round(spacy_build, 3),
+        "spacy_matcher_build_seconds": round(spacy_build, 3) if spacy_build is not None else None,
         "time_to_first_result": ttfr,
         "torch_imported_by_ontomed": ontomed_torch,
         "torch_imported_by_spacy": "torch" in sys.modules,
         "cpu": pinned,
         "python": sys.version.split()[0],
-        "spacy": __import__("spacy").__version__,
+        "spacy": __import__("spacy").__version__ if has_spacy else None,
         "goal": {"sentences_per_second": GOAL_RATE, "first_result_seconds": GOAL_FIRST},
     }
     print(render(res, spacy_rate))
@@ -474,12 +481,12 @@ def render(res: dict[str, Any], spacy_rate: int) -> str:
     out = [f"Vocabulary: {res['knowledge_base']}; {res['vocabulary_names']:,} names (the same patterns for "
            f"both matchers). {res['sentences']:,} sentences ({res['real_sentences']} from data/corpus and "
            f"data/eval, the rest from templates over the vocabulary), one core ({res['cpu']}), "
-           f"Python {res['python']}, spaCy {res['spacy']}.", "",
+           f"Python {res['python']}, spaCy {res['spacy'] or 'not installed'}.", "",
            "| extractor | sentences/s (1 core) | vs spaCy | mentions found |",
            "| --- | ---: | ---: | ---: |"]
     for name, r in res["throughput"].items():
-        ratio = r["sentences_per_second"] / spacy_rate if spacy_rate else float("nan")
-        out.append(f"| {name} | {r['sentences_per_second']:,} | {ratio:.2f}x | {r['mentions']:,} |")
+        ratio = f"{r['sentences_per_second'] / spacy_rate:.2f}x" if spacy_rate else "n/a"
+        out.append(f"| {name} | {r['sentences_per_second']:,} | {ratio} | {r['mentions']:,} |")
     how = "median of " + str(res["first_result_runs"]) if res["first_result_runs"] > 1 else "one run"
     out += ["", f"| time to first result (fresh process, {how}) | seconds | import | KB open | vocabulary | "
             "first extract |", "| --- | ---: | ---: | ---: | ---: | ---: |"]
@@ -488,11 +495,12 @@ def render(res: dict[str, Any], spacy_rate: int) -> str:
         out.append(f"| {name} | {r['seconds']:.3f} | " + " | ".join(cells) + " |")
     best_rate = res["throughput"]["ontomed NER + relations"]["sentences_per_second"]
     first = res["time_to_first_result"]["ontomed (label cache present)"]["seconds"]
+    build = res["spacy_matcher_build_seconds"]
     out += ["", f"Goal: >= {GOAL_RATE:,.0f} sentences/s (NER + relations: {best_rate:,}: "
             f"{'met' if best_rate >= GOAL_RATE else 'NOT met'}) and <= {GOAL_FIRST} s to the first result "
             f"({first:.2f} s: {'met' if first <= GOAL_FIRST else 'NOT met'}). "
-            f"spaCy's matcher took {res['spacy_matcher_build_seconds']:.1f} s to build in-process. "
-            f"torch imported by ontomed: {'YES' if res['torch_imported_by_ontomed'] else 'no'}; by spaCy's "
+            + (f"spaCy's matcher took {build:.1f} s to build in-process. " if build is not None else "")
+            + f"torch imported by ontomed: {'YES' if res['torch_imported_by_ontomed'] else 'no'}; by spaCy's "
             f"thinc: {'yes (set to 1 thread)' if res['torch_imported_by_spacy'] else 'no'}."]
     return "\n".join(out)
 

@@ -43,7 +43,7 @@ PREFIXES: dict[str, str] = {
 }
 
 # --- classes and properties (DESIGN §2) ---------------------------------------
-CLASSES = ("Drug", "Disease", "Symptom", "Gene", "Condition", "Document")
+CLASSES = ("Drug", "Disease", "Symptom", "Gene", "Condition", "Document", "DrugClass")
 #: The seven object properties named by the contract.
 PROPERTIES = (
     "treats",

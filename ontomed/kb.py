@@ -191,6 +191,15 @@ def _python_value(term: Any) -> Any:
     return term.value
 
 
+def preferred_label(labels: Iterable[str]) -> str:
+    """Which of an entity's labels in one language is its ``rdfs:label``: a name written
+    as a terminology writes it (an initial capital: "Polyuria", "Type 2 diabetes
+    mellitus") before one all in lower case, then the shorter, then the first in code
+    point order. It depends on the labels only, never on the order they were loaded."""
+    return min(labels, key=lambda label: (label == label.lower() and label != label.upper(),
+                                          len(label), label))
+
+
 def _term(value: str) -> ox.NamedNode:
     try:
         return ox.NamedNode(value)
@@ -229,6 +238,7 @@ class KnowledgeBase:
         self.read_only = read_only
         self._meta: dict[str, Any] = {"format": KB_FORMAT_VERSION, "loads": {}}
         self._object_properties: frozenset[str] | None = None
+        self._symmetric: frozenset[str] | None = None
         self._classes: frozenset[str] | None = None
         if self.path is None:
             self.store = ox.Store()
@@ -326,7 +336,7 @@ class KnowledgeBase:
             self.store.load(path=str(path), format=ox.RdfFormat.RDF_XML)
         except SyntaxError as exc:  # a broken installation, not user input
             raise StoreError(str(_rdf_syntax_error(exc, str(path)))) from None
-        self._object_properties = self._classes = None
+        self._object_properties = self._classes = self._symmetric = None
         self.flush()
         return True
 
@@ -370,6 +380,62 @@ class KnowledgeBase:
             }
             self._object_properties = frozenset(found | {I.OM + p for p in I.PROPERTIES})
         return self._object_properties
+
+    def symmetric_properties(self) -> frozenset[str]:
+        """IRIs declared owl:SymmetricProperty in the store, plus om:interactsWith. Their
+        facts are stored both ways (DESIGN §3), the evidence annotating one direction."""
+        if self._symmetric is None:
+            found = {
+                q.subject.value
+                for q in self.store.quads_for_pattern(
+                    None, _RDF_TYPE, ox.NamedNode(I.OWL + "SymmetricProperty"), _DEFAULT)
+                if isinstance(q.subject, ox.NamedNode)
+            }
+            self._symmetric = frozenset(found | {I.OM + "interactsWith"})
+        return self._symmetric
+
+    # -- one preferred label per language ------------------------------------
+    def tidy_labels(self, entities: Iterable[str] | None = None) -> int:
+        """Leave each entity one ``rdfs:label`` per language; the others become ``skos:altLabel``.
+
+        Several sources can label one entity in one language ("Polyuria"@en from the
+        vocabularies, "polyuria"@en from the example data), and every list of names
+        would then show it twice. The label kept does not depend on the order things
+        were loaded in (:func:`preferred_label`). ``entities``: only these (IRIs);
+        default every entity under ``ome:``. Returns how many labels became synonyms.
+        """
+        if self.read_only:
+            return 0
+        by_entity: dict[tuple[ox.NamedNode, str], list[ox.Literal]] = {}
+        if entities is None:
+            query = f"""
+                SELECT ?e ?l WHERE {{
+                  {{ SELECT ?e ?lang WHERE {{
+                      ?e rdfs:label ?x FILTER(isIRI(?e) && STRSTARTS(STR(?e), "{I.ENTITY}"))
+                    }} GROUP BY ?e (LANG(?x) AS ?lang) HAVING (COUNT(*) > 1) }}
+                  ?e rdfs:label ?l FILTER(LANG(?l) = ?lang)
+                }}"""
+            for row in self.store.query(query, prefixes=dict(I.PREFIXES)):  # type: ignore[union-attr]
+                label = row["l"]  # type: ignore[index]
+                if isinstance(label, ox.Literal):
+                    by_entity.setdefault((row["e"], label.language or ""), []).append(label)  # type: ignore[index]
+        else:
+            for iri in entities:
+                node = _term(I.entity_iri(iri))
+                for q in self.store.quads_for_pattern(node, _RDFS_LABEL, None, _DEFAULT):
+                    if isinstance(q.object, ox.Literal):
+                        by_entity.setdefault((node, q.object.language or ""), []).append(q.object)
+        demoted = 0
+        for (node, _lang), labels in by_entity.items():
+            if len(labels) < 2:
+                continue
+            keep = preferred_label([label.value for label in labels])
+            for label in labels:
+                if label.value != keep:
+                    self.store.remove(ox.Quad(node, _RDFS_LABEL, label, _DEFAULT))
+                    self.store.add(ox.Quad(node, _SKOS_ALT, label, _DEFAULT))
+                    demoted += 1
+        return demoted
 
     # -- loading -----------------------------------------------------------
     def load(self, path: str | os.PathLike[str], *, format: str | None = None,
@@ -435,12 +501,14 @@ class KnowledgeBase:
         finally:
             if bar is not None:
                 bar.close()
+        if not graph:
+            self.tidy_labels()
         self.flush()
         added = len(self.store) - before
         self._meta["loads"][key] = {"source": str(src), "quads": added, "graph": graph, "at": when}
         self._meta["pending"].pop(key, None)
         self._save_meta()
-        self._object_properties = self._classes = None
+        self._object_properties = self._classes = self._symmetric = None
         return LoadReport(str(src), fmt.name, added, graph, False, sha, when)
 
     def _loaded_before(self, src: Path, fmt: ox.RdfFormat, base: str, graph: Any) -> bool:
@@ -475,7 +543,7 @@ class KnowledgeBase:
                             to_graph=_term(graph) if graph else _DEFAULT)
         except SyntaxError as exc:
             raise _rdf_syntax_error(exc, "data") from None
-        self._object_properties = self._classes = None
+        self._object_properties = self._classes = self._symmetric = None
         return len(self.store) - before
 
     def _check_writable(self) -> None:
@@ -539,7 +607,7 @@ class KnowledgeBase:
             raise QuerySyntaxError(syntax_error_message(exc, sparql, I.PREFIXES)) from None
         except OSError as exc:
             raise StoreError(f"update failed: {exc}") from None
-        self._object_properties = self._classes = None
+        self._object_properties = self._classes = self._symmetric = None
 
     # -- writing entities and facts ----------------------------------------
     def add_entity(self, name_or_iri: str, cls: str, label: str, *,
@@ -559,6 +627,7 @@ class KnowledgeBase:
                                         identifiers=identifiers, broader=broader,
                                         definition=definition, lang=lang))
         self.store.extend(quads)
+        self.tidy_labels([quads[0].subject.value])
         return quads[0].subject.value
 
     def _entity_quads(self, name_or_iri: str, cls: str, label: str, *,
@@ -657,11 +726,18 @@ class KnowledgeBase:
             ox.Quad(s, _RDF_TYPE, _NAMED_INDIVIDUAL, _DEFAULT),
             ox.Quad(o, _RDF_TYPE, _NAMED_INDIVIDUAL, _DEFAULT),
         ]
+        es, eo = s, o
+        if p_iri in self.symmetric_properties() and s != o:
+            # stated both ways, so that plain SPARQL finds it from either side; the evidence
+            # annotates one direction (subject < object), so it is never duplicated
+            quads.append(ox.Quad(o, p, s, _DEFAULT))
+            if o.value < s.value:
+                es, eo = o, s
         items: list[Evidence] = (
             [] if evidence is None else [evidence] if isinstance(evidence, Evidence) else list(evidence)
         )
         for ev in items:
-            quads.extend(self._evidence_quads(s, p, o, ev, pending if pending is not None else set()))
+            quads.extend(self._evidence_quads(es, p, eo, ev, pending if pending is not None else set()))
         return quads, Fact(s.value, p_iri, o.value, tuple(items))
 
     def _evidence_quads(self, s: ox.NamedNode, p: ox.NamedNode, o: ox.NamedNode,
@@ -725,7 +801,7 @@ class KnowledgeBase:
             self.store.bulk_extend(quads)
         except OSError as exc:
             raise StoreError(f"bulk write failed: {exc}") from None
-        self._object_properties = self._classes = None
+        self._object_properties = self._classes = self._symmetric = None
         self.flush()
 
     # -- reading entities --------------------------------------------------
@@ -812,12 +888,14 @@ class KnowledgeBase:
                 definition = o.value
         label = (labels.get("en") or labels.get("") or next(iter(labels.values()), [None]))[0]
         identifiers = tuple(x for x in (I.identifier_from_iri(m) for m in sorted(matches)) if x)
+        outgoing = self.facts(subject=iri)
         return Entity(
             iri=iri, label=label, types=tuple(sorted(types)),
             labels={k: tuple(sorted(v)) for k, v in labels.items()},
             synonyms=tuple(sorted(synonyms)), identifiers=identifiers,
             exact_matches=tuple(sorted(matches)), broader=tuple(sorted(broader)),
-            definition=definition, facts=tuple(self.facts(subject=iri)),
+            definition=definition, facts=tuple(outgoing),
+            # a symmetric fact is stored both ways, so it is among both (with the same evidence)
             incoming=tuple(self.facts(object=iri)),
         )
 
@@ -854,11 +932,24 @@ class KnowledgeBase:
             anchors = [(_ANN_SOURCE, subject)]
         else:
             anchors = [(_ANN_SOURCE, fs) for fs in sorted({key[0] for key in found})]
+        symmetric = self.symmetric_properties()
+        if any(key[1] in symmetric for key in found):
+            # a symmetric fact's evidence annotates one direction: look from the other end too
+            flipped = {_ANN_TARGET: _ANN_SOURCE, _ANN_SOURCE: _ANN_TARGET}
+            anchors += [(flipped[a], v) for a, v in anchors]
+        seen: set[Any] = set()
         for anchor, value in anchors:
             for q in self.store.quads_for_pattern(None, anchor, ox.NamedNode(value), _DEFAULT):
+                if q.subject in seen:
+                    continue
+                seen.add(q.subject)
                 key, ev = self._read_evidence(q.subject)
-                if ev is not None and key in found:
+                if ev is None or key is None:
+                    continue
+                if key in found:
                     found[key].append(ev)
+                elif key[1] in symmetric and (key[2], key[1], key[0]) in found:
+                    found[(key[2], key[1], key[0])].append(ev)
         for evs in found.values():
             evs.sort(key=lambda e: (-(e.confidence or 0.0), e.document, e.text or ""))
 

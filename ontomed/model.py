@@ -149,10 +149,16 @@ class Mention:
     end: int
     confidence: float = 1.0
     iri: str | None = None
+    #: Other entities the same name names, when ``iri`` was chosen among several by the
+    #: linking preference (the extractor's docs say which); empty when the name is unique.
+    candidates: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
-        return {"text": self.text, "type": self.type, "start": self.start, "end": self.end,
-                "confidence": self.confidence, "iri": self.iri}
+        out = {"text": self.text, "type": self.type, "start": self.start, "end": self.end,
+               "confidence": self.confidence, "iri": self.iri}
+        if self.candidates:
+            out["candidates"] = list(self.candidates)
+        return out
 
 
 @dataclass(frozen=True)

@@ -33,6 +33,8 @@ class BuildReport:
     documents: int = 0
     documents_new: int = 0
     mentions: int = 0
+    #: mentions of a name several entities share, linked to one by the linking preference
+    linked_by_preference: int = 0
     relations: int = 0
     negated: int = 0
     speculative: int = 0
@@ -192,6 +194,7 @@ def _process(kb: KnowledgeBase, runner: ExtractionRunner, docs: list[Document], 
         doc_iri = quads[0].subject.value
         for extraction in extractions:
             report.mentions += len(extraction.mentions)
+            report.linked_by_preference += sum(1 for m in extraction.mentions if m.candidates)
             for rel in extraction.relations:
                 report.relations += 1
                 if rel.negated:

@@ -6,7 +6,7 @@ The names (every ``rdfs:label`` and ``skos:altLabel`` of an entity typed with
 an ontomed class) are read from the store, which takes 6-8 s on a knowledge
 base holding the full vocabularies, so the compiled index is kept beside the
 knowledge base per store state (:func:`ontomed.apps.cache.state_cached`, in
-``KB/cache/search-index-v6.pickle``): on an unchanged store it is read back
+``KB/cache/search-index-v7.pickle``): on an unchanged store it is read back
 without asking the store anything (0.3 s instead of 8 s); after a write, the
 number of label, synonym and type triples (three COUNT queries: a tenth of a
 second) decides whether it still holds. A change that keeps all three counts
@@ -20,6 +20,7 @@ import bisect
 import contextlib
 import gc
 import re
+import unicodedata
 from array import array
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -29,12 +30,12 @@ import pyoxigraph as ox
 
 from . import iri as I
 from .errors import BadInputError
-from .vocab.records import name_key
+from .vocab.records import _SPELLED_OUT
 
 if TYPE_CHECKING:
     from .kb import KnowledgeBase
 
-INDEX_VERSION = 6
+INDEX_VERSION = 7
 CLASSES = ("Drug", "Disease", "Symptom", "Gene", "Condition")
 #: Below this rapidfuzz similarity (0-100) a name is not a fuzzy match.
 FUZZY_CUTOFF = 75.0
@@ -50,6 +51,18 @@ _COUNTS = ("SELECT (COUNT(*) AS ?n) WHERE { ?e rdfs:label ?l }",
            "SELECT (COUNT(*) AS ?n) WHERE { ?e skos:altLabel ?l }",
            "SELECT (COUNT(*) AS ?n) WHERE { ?e a ?t }")
 _RANKS = {"exact": 0, "prefix": 1, "fuzzy": 2}
+
+
+_NON_WORD = re.compile(r"[\W_]+")
+
+
+def name_key(text: str) -> str:
+    """The form names are compared in, in every language: accents off, Greek letters
+    spelled out, lower case, punctuation and spacing ignored; letters of other scripts
+    kept ("二甲双胍" is its own key, where an ASCII fold would leave nothing)."""
+    text = unicodedata.normalize("NFKD", text.translate(_SPELLED_OUT))
+    text = "".join(c for c in text if not unicodedata.combining(c)).lower()
+    return _NON_WORD.sub(" ", text).strip()
 
 
 @dataclass(frozen=True)

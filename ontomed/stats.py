@@ -21,6 +21,13 @@ SELECT ?p (COUNT(*) AS ?n) WHERE {
   ?s ?p ?o . ?p a owl:ObjectProperty .
 } GROUP BY ?p ORDER BY DESC(?n) ?p"""
 
+# A symmetric fact is stored both ways (DESIGN §3): count each pair once.
+_SYMMETRIC_FACTS = """
+SELECT ?p (COUNT(*) AS ?n) WHERE {
+  ?p a owl:SymmetricProperty . ?s ?p ?o .
+  FILTER(STR(?s) < STR(?o) || (STR(?s) > STR(?o) && NOT EXISTS { ?o ?p ?s }) || ?s = ?o)
+} GROUP BY ?p"""
+
 _EVIDENCE = """
 SELECT (COUNT(DISTINCT ?ax) AS ?annotations) (COUNT(DISTINCT ?doc) AS ?documents) WHERE {
   ?ax a owl:Axiom ; prov:wasDerivedFrom ?doc .
@@ -74,6 +81,7 @@ def _counts(kb: KnowledgeBase) -> dict[str, Any]:
     graphs = {row["g"].value: _count(row["n"]) for row in kb.query(_NAMED_GRAPHS)}
     entities = {I.shorten(r["class"].value): _count(r["n"]) for r in kb.query(_ENTITIES_BY_CLASS)}
     facts = {I.shorten(r["p"].value): _count(r["n"]) for r in kb.query(_FACTS_BY_PROPERTY)}
+    facts.update({I.shorten(r["p"].value): _count(r["n"]) for r in kb.query(_SYMMETRIC_FACTS)})
     # the seven contract properties always appear, with 0 when empty
     for name in I.PROPERTIES:
         facts.setdefault(f"om:{name}", 0)

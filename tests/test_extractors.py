@@ -69,13 +69,53 @@ def test_common_english_words_are_not_taken_for_names():
     assert found == ["exemplarol", "Allegra"]
 
 
-def test_a_name_shared_by_two_entities_of_one_type_is_typed_but_not_linked():
-    vocab = Vocabulary([(ENTITY + "a", "Disease", "multiple sclerosis", True),
-                        (ENTITY + "a", "Disease", "MS", False),
-                        (ENTITY + "b", "Disease", "mitral stenosis", True),
-                        (ENTITY + "b", "Disease", "MS", False)])
-    [m] = vocab.find("Patients with MS.")
-    assert m.type == "Disease" and m.iri is None and m.confidence < 0.9
+def test_a_name_of_several_entities_links_to_the_one_with_more_identifiers_and_facts():
+    rows = [(ENTITY + "a", "Disease", "multiple sclerosis", True), (ENTITY + "a", "Disease", "MS", False),
+            (ENTITY + "b", "Disease", "mitral stenosis", True), (ENTITY + "b", "Disease", "MS", False)]
+    [m] = Vocabulary(rows, {ENTITY + "a": 12, ENTITY + "b": 3}).find("Patients with MS.")
+    assert (m.type, m.iri, m.candidates) == ("Disease", ENTITY + "a", (ENTITY + "b",))
+    assert m.confidence < 0.9 and m.to_dict()["candidates"] == [ENTITY + "b"]
+    [m] = Vocabulary(rows, {ENTITY + "b": 5}).find("Patients with MS.")
+    assert m.iri == ENTITY + "b"
+
+
+def test_a_shared_name_is_read_as_the_entity_whose_type_the_cue_expects():
+    from ontomed.extractors.relations import find_relations
+
+    vocab = Vocabulary([(ENTITY + "ins_gene", "Gene", "INSX", True), (ENTITY + "ins_drug", "Drug", "INSX", True),
+                        (ENTITY + "dm", "Disease", "diabetes", True)],
+                       {ENTITY + "ins_gene": 9, ENTITY + "ins_drug": 1})
+    text = "INSX is indicated for diabetes."
+    mentions = vocab.find(text)
+    assert mentions[0].iri == ENTITY + "ins_gene"  # more identifiers and facts
+    [rel] = find_relations(text, 0, len(text), mentions, vocab.types)
+    assert rel.subject.iri == ENTITY + "ins_drug" and rel.subject.type == "Drug"
+    assert rel.subject.candidates == (ENTITY + "ins_gene",)
+
+
+def test_drug_class_names_block_but_give_no_mention():
+    vocab = Vocabulary([(ENTITY + "acei", "DrugClass", "ACE inhibitors", True), (ENTITY + "ace", "Gene", "ACE", True),
+                        (ENTITY + "cough", "Symptom", "cough", True)])
+    assert [m.text for m in vocab.find("ACE inhibitors cause cough; ACE is a gene.")] == ["cough", "ACE"]
+
+
+def test_qualifiers_are_left_out_of_a_finding_and_coordinated_findings_are_split():
+    vocab = Vocabulary([(ENTITY + "cough", "Symptom", "Cough", True), (ENTITY + "cc", "Symptom", "Chronic cough", True),
+                        (ENTITY + "ckd", "Disease", "chronic kidney disease", True),
+                        (ENTITY + "kd", "Disease", "kidney disease", True),
+                        (ENTITY + "n", "Symptom", "nausea", True), (ENTITY + "v", "Symptom", "vomiting", True),
+                        (ENTITY + "nv", "Symptom", "nausea and vomiting", True),
+                        (ENTITY + "asa", "Drug", "aspirin", True), (ENTITY + "asa", "Drug", "low-dose aspirin", False)])
+    found = [(m.text, m.iri.rsplit("/", 1)[1]) for m in vocab.find(
+        "A chronic cough, chronic kidney disease, nausea and vomiting after low-dose aspirin.")]
+    assert found == [("cough", "cough"), ("chronic kidney disease", "ckd"), ("nausea", "n"), ("vomiting", "v"),
+                     ("aspirin", "asa")]
+
+
+def test_a_foreign_label_that_is_an_english_word_is_not_a_name():
+    vocab = Vocabulary([(ENTITY + "gold", "Drug", "Gold", True, "en"), (ENTITY + "gold", "Drug", "or", True, "fr"),
+                        (ENTITY + "gold", "Drug", "aurothiomalate", True, "fr")])
+    assert [m.text for m in vocab.find("Warfarin or aspirin; aurothiomalate.")] == ["aurothiomalate"]
 
 
 def test_chinese_labels_are_found_without_spaces(extractor):

@@ -354,6 +354,7 @@ class _Reader:
                 elif q.predicate == _DCTERMS_ID and identifier is None:
                     identifier = q.object.value
         severity = ev.annotations.get("severity")
+        title = str(ev.annotations.get("sourceTitle") or "") or title  # the fact's own readable title
         return Source(ev.document, title, identifier, ev.source_record, ev.text, ev.extractor,
                       ev.confidence, str(severity) if severity is not None else None)
 

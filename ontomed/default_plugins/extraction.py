@@ -136,7 +136,9 @@ def _has_vocabulary(kb: Any) -> bool:
 def _print_build(report: Any) -> None:
     rate = f" ({report.documents / report.seconds:.1f} documents/s)" if report.seconds else ""
     click.echo(f"documents   {report.documents} read, {report.documents_new} new{rate}")
-    click.echo(f"mentions    {report.mentions}")
+    click.echo(f"mentions    {report.mentions}" + (
+        f" ({report.linked_by_preference} of names shared by several entities, linked by preference)"
+        if report.linked_by_preference else ""))
     not_asserted = [f"{report.negated} negated", f"{report.speculative} speculative",
                     f"{report.below_confidence} below the confidence threshold"]
     if report.unlinked:

@@ -30,39 +30,46 @@ from .. import iri as I
 from ..base import Extractor, Linker
 from ..model import Extraction, Mention
 from ..text import sentence_spans
+from ..vocab.hygiene import ENGLISH_WORDS
 
 if TYPE_CHECKING:
     from ..kb import KnowledgeBase
 
 ENTITY_TYPES = ("Drug", "Gene", "Disease", "Symptom")  # priority when an entity has several
-CACHE_VERSION = 1
+#: Names of these classes are matched (so that "ACE inhibitors" is not read as the gene ACE)
+#: but give no mention: a drug class is not a drug (the annotation rules of data/eval).
+BLOCKING_TYPES = ("DrugClass",)
+CACHE_VERSION = 2
+#: The facts an entity takes part in, counted for the linking preference.
+_FACT_PROPERTIES = ("treats", "hasSymptom", "hasSideEffect", "contraindicatedFor", "interactsWith",
+                    "associatedWith", "targets")
 
 _LABELS_QUERY = """
-SELECT ?e ?type ?label ?pref WHERE {
-  VALUES ?type { om:Drug om:Disease om:Symptom om:Gene }
+SELECT ?e ?type ?label ?pref (LANG(?label) AS ?lang) WHERE {
+  VALUES ?type { om:Drug om:Disease om:Symptom om:Gene om:DrugClass }
   ?e a ?type .
   { ?e rdfs:label ?label BIND(true AS ?pref) } UNION { ?e skos:altLabel ?label BIND(false AS ?pref) }
 }"""
 _COUNT_QUERY = """
 SELECT (COUNT(*) AS ?n) WHERE {
-  VALUES ?type { om:Drug om:Disease om:Symptom om:Gene } ?e a ?type .
+  VALUES ?type { om:Drug om:Disease om:Symptom om:Gene om:DrugClass } ?e a ?type .
   { ?e rdfs:label ?l } UNION { ?e skos:altLabel ?l } }"""
+_WEIGHT_QUERIES = (
+    "SELECT ?e (COUNT(*) AS ?n) WHERE { ?e skos:exactMatch ?x } GROUP BY ?e",
+    *(f"SELECT ?e (COUNT(*) AS ?n) WHERE {{ {{ ?e om:{p} ?x }} UNION {{ ?x om:{p} ?e }} }} GROUP BY ?e"
+      for p in _FACT_PROPERTIES),
+)
 
 # Common English words that some vocabularies carry as brand names or synonyms.
-_COMMON_WORDS = frozenset("""
-a an the and or but if of in on at to for from by with without into onto over under up down out
-is are was were be been being am do does did have has had can could may might must shall should will
-would not no nor yes all any some each every both few many more most much other such same so than too
-very just only also even still yet again ever never always often now then here there when where why how
-what which who whom whose this that these those it its he she they them his her their our your my me we
-you us one two three four five six seven eight nine ten first second new old high low long short large
-small good bad well best better less least man men woman women child children day days week weeks year
-years time times today tomorrow night morning plan care cure aid help hope life live joy ease rest sleep
-focus balance control relief comfort clear calm free safe sure fast slow strong soft hard gentle natural
-pure simple smart easy prime total max min plus ultra active advance boost charge complete essential
-extra fresh gold silver iron lead zinc copper salt water oil air fire sun star may june april august
-march today allegra alli amber april bonus brand cell chart dose drug drugs form forms level mode note
+_COMMON_WORDS = ENGLISH_WORDS
+#: Severity, timing and character words that a name may start with ("chronic cough",
+#: "resting tremor"); see :meth:`Vocabulary._qualified`.
+_QUALIFIERS = frozenset("""
+acute chronic severe mild moderate dry productive resting pleuritic recurrent persistent
+intermittent sudden painful painless episodic progressive transient occasional frequent
+low-dose high-dose
 """.split())
+_ENGLISH_LANGS = frozenset({"", "en"})
 
 
 def _lower(text: str) -> str:
@@ -104,7 +111,8 @@ class Term:
     variant: bool = False  # a generated plural
 
 
-_TYPE_CODES = {name: i for i, name in enumerate(ENTITY_TYPES)}
+_TYPE_CODES = {name: i for i, name in enumerate(ENTITY_TYPES + BLOCKING_TYPES)}
+_BLOCKING_CODES = frozenset(_TYPE_CODES[t] for t in BLOCKING_TYPES)
 _PREFERRED, _CASE_SENSITIVE, _VARIANT = 1, 2, 4
 
 
@@ -136,11 +144,15 @@ class Vocabulary:
     cache and loads in a fraction of a second.
     """
 
-    def __init__(self, rows: Iterable[tuple[str, str, str, bool]]) -> None:
-        """``rows``: (entity IRI, class local name, label, is-preferred-label)."""
+    def __init__(self, rows: Iterable[tuple[Any, ...]], weights: Mapping[str, int] | None = None) -> None:
+        """``rows``: (entity IRI, class local name, label, is-preferred-label[, language tag]).
+        ``weights``: entity IRI → how many identifiers and facts it has (the linking
+        preference among entities that share a name)."""
         by_key: dict[str, list[Term]] = {}
         iri_types: dict[str, int] = {}
-        for iri, cls, label, preferred in rows:
+        for row in rows:
+            iri, cls, label, preferred = row[:4]
+            lang = (row[4] if len(row) > 4 else "") or ""
             if cls not in _TYPE_CODES:
                 continue
             iri_types[iri] = iri_types.get(iri, 0) | (1 << _TYPE_CODES[cls])
@@ -150,6 +162,9 @@ class Vocabulary:
             key = _lower(name)
             if key in _COMMON_WORDS and not preferred:
                 continue
+            if lang.lower() not in _ENGLISH_LANGS and not _is_cjk(name) and (
+                    len(name) <= 2 or key in _COMMON_WORDS):
+                continue  # a foreign name that is an English word ("or", French for gold)
             short = len(name) <= 3 or (len(name) <= 5 and name.isupper()) or key in _COMMON_WORDS
             by_key.setdefault(key, []).append(Term(iri, cls, name, preferred, short))
         for key, terms in list(by_key.items()):  # plurals, where they name nothing else
@@ -158,6 +173,7 @@ class Vocabulary:
                     by_key[plural] = [Term(t.iri, t.type, t.label, t.preferred, t.case_sensitive, True)
                                       for t in terms if not t.case_sensitive]
         self._compile(by_key, iri_types)
+        self._weight = array("I", (min((weights or {}).get(iri, 0), 2**32 - 1) for iri in self._iris))
 
     def _compile(self, by_key: dict[str, list[Term]], iri_types: dict[str, int]) -> None:
         import ahocorasick
@@ -211,6 +227,12 @@ class Vocabulary:
         bits = self._iri_types[index] if index is not None else 0
         return next((t for t, code in _TYPE_CODES.items() if bits & (1 << code)), "Entity")
 
+    def weight(self, iri: str) -> int:
+        """How many identifiers and facts the entity has (0 when not counted)."""
+        index = self._iri_index.get(iri)
+        weights = getattr(self, "_weight", None)
+        return weights[index] if index is not None and weights is not None and index < len(weights) else 0
+
     def find(self, text: str) -> list[Mention]:
         """Longest leftmost non-overlapping names on word boundaries."""
         if not self.size or not text:
@@ -234,11 +256,56 @@ class Vocabulary:
                 continue
             mention = self._mention(text, start, end, key)
             if mention is not None:
-                mentions.append(mention)
+                mentions.extend(self._coordinated(text, self._qualified(text, mention)))
                 last_end = end
-        return mentions
+        return [m for m in mentions if m.type not in BLOCKING_TYPES]
+
+    def _qualified(self, text: str, mention: Mention) -> Mention:
+        """A name that starts with a severity, timing or character word ("chronic cough",
+        "resting tremor", "acute otitis media") is the unqualified name, when that is a name
+        too and the qualified one is the same entity, or a finding (an HPO phenotype such as
+        "Chronic cough"): the annotation rules leave such words out. A qualified name of
+        another entity that is not a finding ("chronic kidney disease") stays whole."""
+        head, _, rest = mention.text.partition(" ")
+        if not rest or head.lower() not in _QUALIFIERS:
+            return mention
+        offset = mention.start + len(head) + 1
+        key = self.automaton.get(_lower(text[offset:mention.end]), None)
+        if key is None:
+            return mention
+        inner = self._mention(text, offset, mention.end, key)
+        if inner is None or inner.type in BLOCKING_TYPES or not (
+                inner.iri == mention.iri or (mention.type == "Symptom" and inner.type == "Symptom")
+                or (mention.type == "Symptom" and inner.type == "Disease" and mention.iri
+                    and not mention.candidates)):
+            return mention
+        return inner
+
+    def _coordinated(self, text: str, mention: Mention) -> list[Mention]:
+        """A name that is two names joined by "and" ("nausea and vomiting") is two mentions,
+        as the annotation rules read it, when each part is a name of the same kind."""
+        left, sep, right = mention.text.partition(" and ")
+        if not sep or mention.type not in ("Symptom", "Disease"):
+            return [mention]
+        parts = []
+        for start, end in ((mention.start, mention.start + len(left)),
+                           (mention.end - len(right), mention.end)):
+            key = self.automaton.get(_lower(text[start:end]), None)
+            part = self._mention(text, start, end, key) if key is not None else None
+            if part is None or part.type not in ("Symptom", "Disease"):
+                return [mention]
+            parts.append(part)
+        return parts
 
     def _mention(self, text: str, start: int, end: int, key: int) -> Mention | None:
+        """The entity a name found at text[start:end] links to.
+
+        A name of several entities links to one by preference: the entity whose
+        preferred label it is (when only one), then the one with more identifiers and
+        facts, then the first in IRI order; the others are kept as the mention's
+        ``candidates``, and the relation patterns may still switch to a candidate of
+        the type a cue expects (:mod:`.relations`).
+        """
         surface = text[start:end]
         usable = [
             t for t in range(self._start[key], self._start[key + 1])
@@ -246,15 +313,22 @@ class Vocabulary:
         ]
         if not usable:
             return None
+        if all(self._t_type[t] in _BLOCKING_CODES for t in usable):
+            return Mention(surface, BLOCKING_TYPES[0], start, end, 1.0, None)
+        usable = [t for t in usable if self._t_type[t] not in _BLOCKING_CODES]
         first = usable[0]
-        iris = {self._t_iri[t] for t in usable}
-        if len(iris) > 1:
-            kinds = {ENTITY_TYPES[self._t_type[t]] for t in usable}
-            if len(kinds) > 1 and not kinds <= {"Disease", "Symptom"}:
-                return None  # a name shared by entities of different kinds: leave it alone
-            return Mention(surface, ENTITY_TYPES[self._t_type[first]], start, end, 0.5, None)
         flags = self._t_flags[first]
         confidence = (1.0 if flags & _PREFERRED else 0.95) - (0.05 if flags & _VARIANT else 0.0)
+        iris = list(dict.fromkeys(self._t_iri[t] for t in usable))
+        if len(iris) > 1:
+            preferred = {self._t_iri[t] for t in usable if self._t_flags[t] & _PREFERRED}
+            weights = getattr(self, "_weight", None)
+            ranked = sorted(iris, key=lambda i: (i not in preferred,
+                                                 -(weights[i] if weights is not None else 0),
+                                                 self._iris[i]))
+            best = self._iris[ranked[0]]
+            return Mention(surface, self.primary_type(best), start, end, round(confidence - 0.1, 3), best,
+                           tuple(self._iris[i] for i in ranked[1:]))
         iri = self._iris[self._t_iri[first]]
         return Mention(surface, self.primary_type(iri), start, end, confidence, iri)
 
@@ -277,10 +351,20 @@ def _resolve(terms: list[Term]) -> tuple[Term, ...]:
 
 # -- reading the vocabulary from a knowledge base, with a cache ---------------
 
-def _label_rows(kb: KnowledgeBase) -> Iterator[tuple[str, str, str, bool]]:
+def _label_rows(kb: KnowledgeBase) -> Iterator[tuple[str, str, str, bool, str]]:
     for row in kb.query(_LABELS_QUERY):
         yield (row["e"].value, row["type"].value[len(I.OM):], row["label"].value,  # type: ignore[index]
-               row["pref"].value == "true")  # type: ignore[index]
+               row["pref"].value == "true", row["lang"].value if row["lang"] else "")  # type: ignore[index]
+
+
+def _weights(kb: KnowledgeBase) -> dict[str, int]:
+    """Entity IRI → identifiers + facts it takes part in: the linking preference."""
+    out: dict[str, int] = {}
+    for query in _WEIGHT_QUERIES:
+        for row in kb.query(query):
+            iri = row["e"].value  # type: ignore[index]
+            out[iri] = out.get(iri, 0) + int(row["n"].value)  # type: ignore[index]
+    return out
 
 
 def _content_key(kb: KnowledgeBase) -> str:
@@ -309,7 +393,7 @@ def vocabulary_for(kb: KnowledgeBase) -> Vocabulary:
         if cached is not None and cached.get("content_key") == content_key:
             vocab = cached["vocabulary"]
         else:
-            vocab = Vocabulary(_label_rows(kb))
+            vocab = Vocabulary(_label_rows(kb), _weights(kb))
         if cache_file is not None and not kb.read_only:
             _write_cache(cache_file, {"files_key": files_key, "content_key": content_key,
                                       "vocabulary": vocab})

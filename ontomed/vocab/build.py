@@ -38,7 +38,8 @@ from ..errors import BadInputError
 from . import diseases, drugs, hpo, interactions
 from .merge import Merged, merge
 from .packages import PACKAGES
-from .records import Record, SourceResult
+from ..kb import preferred_label
+from .records import DRUG, DRUG_CLASS, Record, SourceResult
 
 if TYPE_CHECKING:
     from ..kb import KnowledgeBase
@@ -49,14 +50,17 @@ ENTITY_SOURCES: tuple[str, ...] = ("drugs", "diseases", "hpo")
 #: Which ``--sources`` name each record origin belongs to.
 SOURCE_OF_ORIGIN = {"drugs": "drugs", "mesh": "diseases", "hpo": "hpo", "omim": "hpo",
                     "orpha": "hpo", "decipher": "hpo", "gene": "hpo"}
-#: Symmetric properties: their facts are stored in one direction (subject < object).
+#: Symmetric properties: their facts are stored both ways, with the evidence annotating
+#: one direction (subject < object in IRI order), so that it is not duplicated (DESIGN §3).
 SYMMETRIC = frozenset({"interactsWith"})
 #: Bump when the triples change in a way the code hash would not catch.
-CACHE_FORMAT = 1
+CACHE_FORMAT = 2
 #: Besides ontomed/vocab/*.py, the modules whose code shapes the triples.
 _CODE_FILES = ("kb.py", "iri.py")
 _NAMED_INDIVIDUAL = ox.NamedNode(I.OWL + "NamedIndividual")
 _OWL_AXIOM = ox.NamedNode(I.OWL + "Axiom")
+_RDFS_LABEL = ox.NamedNode(I.RDFS + "label")
+_SKOS_ALT = ox.NamedNode(I.SKOS + "altLabel")
 #: Quads are written and stored in chunks of this many: Oxigraph's bulk writer is
 #: much faster from a list than from a lazy iterator.
 CHUNK = 1_000_000
@@ -211,10 +215,17 @@ class _EntityContent:
                 for lang, values in langs.items():
                     self.foreign.setdefault(key, {}).setdefault(lang, []).extend(values)
         self.tree_owner: dict[str, str] = {}
+        #: MeSH id of a pharmacological action → its drug class entity: a drug that the
+        #: source files under that action (its MeSH id claim) is a member (skos:broader)
+        self.class_of_mesh: dict[str, str] = {}
         for entity in self.merged.entities:
             for record in entity.records:
                 for tree in record.mesh_trees:
                     self.tree_owner.setdefault(tree, record.key)
+                if record.kind == DRUG_CLASS:
+                    for scheme, value in self.merged.identifiers[record.key]:
+                        if scheme == "mesh":
+                            self.class_of_mesh[value] = entity.slug
 
     def _parents(self, record: Record) -> list[str]:
         slug_of = self.merged.slug_of
@@ -223,6 +234,8 @@ class _EntityContent:
             parent_tree = tree.rsplit(".", 1)[0]
             if "." in tree and parent_tree in self.tree_owner:
                 parents.append(slug_of[self.tree_owner[parent_tree]])
+        if record.kind == DRUG:
+            parents += [self.class_of_mesh[m] for m in record.mesh_claims if m in self.class_of_mesh]
         return parents
 
     def quads(self, builder: Any, entity: Any, records: list[Record],
@@ -247,9 +260,15 @@ class _EntityContent:
                 if parent != entity.slug and parent not in broader:
                     broader.append(parent)
         labels: dict[str, list[str]] = {}
+        foreign_synonyms: list[tuple[str, str]] = []
         for record in entity.records:
             for lang, values in self.foreign.get(record.key, {}).items():
                 labels.setdefault(lang, []).extend(v for v in values if v not in labels.get(lang, []))
+        for lang, values in list(labels.items()):  # one label per language, the others synonyms
+            if len(values) > 1:
+                keep = preferred_label(values)
+                labels[lang] = [keep]
+                foreign_synonyms += [(v, lang) for v in values if v != keep]
         for source in {SOURCE_OF_ORIGIN[r.origin] for r in records}:
             if source in summaries:
                 summary = summaries[source]
@@ -259,10 +278,13 @@ class _EntityContent:
                 if len(entity.records) > 1:
                     summary.merged += sum(1 for r in entity.records
                                           if SOURCE_OF_ORIGIN[r.origin] == source)
-        return builder.entity(  # type: ignore[no-any-return]
-            "ome:" + entity.slug, sorted({c for r in records for c in r.classes}), entity.label,
+        quads: list[ox.Quad] = builder.entity(
+            "ome:" + entity.slug, list(entity.classes), entity.label,
             labels=labels, synonyms=synonyms, identifiers=identifiers,
             broader=["ome:" + b for b in broader])
+        for value, lang in foreign_synonyms:
+            quads.append(ox.Quad(quads[0].subject, _SKOS_ALT, ox.Literal(value, language=lang)))
+        return quads
 
 
 def _fact_quads(builder: Any, vocab: Vocabulary, facts: list[tuple[str, Any]],
@@ -287,13 +309,17 @@ def _fact_quads(builder: Any, vocab: Vocabulary, facts: list[tuple[str, Any]],
         quads = builder.fact("ome:" + s, fact.prop, "ome:" + o, fact.evidence)
         if summary is not None:  # evidence nodes: one per (fact, record), however often listed
             summary.evidence += sum(1 for q in quads[3:] if q.object == _OWL_AXIOM)
-        # quads[0] is the fact, said once however much evidence it has; quads[1:3]
-        # declare both ends named individuals, which their entity quads did already
+        # quads[0] is the fact, said once however much evidence it has (a symmetric one
+        # both ways: quads[3] is the other direction); quads[1:3] declare both ends named
+        # individuals, which their entity quads did already
         assert quads[1].object == _NAMED_INDIVIDUAL and quads[2].object == _NAMED_INDIVIDUAL
+        stated = 4 if fact.prop in SYMMETRIC else 3
         if key not in asserted:
             asserted.add(key)
             yield quads[0]
-        yield from quads[3:]
+            if stated == 4:
+                yield quads[3]
+        yield from quads[stated:]
     for name, keys in distinct.items():
         if name in summaries:
             summaries[name].facts = len(keys)
@@ -462,13 +488,14 @@ def import_vocabulary(kb: KnowledgeBase, sources: str | Sequence[str] | None = N
         bar.update(len(chunk))
         step = max(len(chunk) // 16, 1)  # a sample of every chunk, to check later that it is there
         probe.extend(q for q in chunk[::step] if not isinstance(q.subject, ox.BlankNode)
-                     and not isinstance(q.object, ox.BlankNode))
+                     and not isinstance(q.object, ox.BlankNode) and q.predicate != _RDFS_LABEL)
 
     try:
         report = build_vocabulary(selected, directory=directory, force=force, sink=store,
                                   progress=lambda stage: bar.set_description(f"vocab: {stage}"))
     finally:
         bar.close()
+    kb.tidy_labels()  # the vocabulary's labels beside those of data loaded before it
     report.quads_added = len(kb) - before
     report.import_seconds = round(time.perf_counter() - started, 1)
     kb.stamp(stamp, {"build": build_key, "report": {

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from . import dictionaries
+from . import dictionaries, hygiene
 from .packages import PACKAGES
 from .records import CONDITION, Record, SourceResult
 
@@ -48,7 +48,8 @@ def load(directory: Path | None = None) -> SourceResult:
         result.records.append(Record(
             key="mesh:" + canonical, origin="mesh", kind=CONDITION, classes=classes,
             label=(info.get("name") or canonical).strip(),
-            synonyms=tuple(sorted(data.names.get(canonical, ()))),
+            synonyms=tuple(sorted(n for n in data.names.get(canonical, ())
+                                  if n.strip().lower() not in hygiene.ENGLISH_WORDS)),
             mesh_claims=(info["mesh_id"],) if info.get("mesh_id") else (),
             mesh_trees=tuple(trees),
         ))

@@ -10,12 +10,15 @@ from __future__ import annotations
 from collections import defaultdict
 from pathlib import Path
 
-from . import dictionaries
+from . import dictionaries, hygiene
 from .packages import PACKAGES
-from .records import DRUG, Record, SourceResult, name_key
+from .records import DRUG, DRUG_CLASS, GENE, Record, SourceResult, name_key
 
 DATA_FILE = "drug_ner_dictionary.pkl.bz2"
 RULE_SYNONYM = "drug: its name is a synonym of another drug"
+#: What each kind of drug-dictionary entry becomes (see :mod:`.hygiene`).
+_KINDS = {hygiene.DRUG: (DRUG, ("Drug",)), hygiene.DRUG_CLASS: (DRUG_CLASS, ("DrugClass",)),
+          hygiene.PROTEIN: (GENE, ("Gene",))}
 
 
 def read_dictionary(directory: Path | None = None) -> dictionaries.NerDictionary:
@@ -42,10 +45,20 @@ def load(directory: Path | None = None) -> tuple[SourceResult, list[tuple[str, s
         if info.get("drugbank_id"):
             identifiers = (("drugbank", info["drugbank_id"]),)
         mesh = (info["mesh_id"],) if info.get("mesh_id") else ()
+        what, rule = hygiene.drug_entry_kind(info, label)
+        if rule and rule != hygiene.RULE_DRUGBANK:
+            result.counts[rule] += 1
+        kind, classes = _KINDS[what]
+        synonyms = []
+        for name in sorted(names.get(canonical, ())):
+            left_out = hygiene.name_rule(name)
+            if left_out and name_key(name) != name_key(label):
+                result.counts[left_out] += 1
+            else:
+                synonyms.append(name)
         result.records.append(Record(
-            key=drug_key(canonical), origin="drugs", kind=DRUG, classes=("Drug",), label=label,
-            synonyms=tuple(sorted(names.get(canonical, ()))),
-            identifiers=identifiers, mesh_claims=mesh,
+            key=drug_key(canonical), origin="drugs", kind=kind, classes=classes, label=label,
+            synonyms=tuple(synonyms), identifiers=identifiers, mesh_claims=mesh,
             mesh_trees=tuple(info.get("mesh_tree") or ()),
         ))
         if canonical not in canonical_data:
@@ -70,4 +83,10 @@ def load(directory: Path | None = None) -> tuple[SourceResult, list[tuple[str, s
             other = next(iter(others))
             if drug_key(other) in known:
                 same.append((drug_key(canonical), drug_key(other), RULE_SYNONYM))
+    # "Low-dose aspirin" is aspirin at a dose, not another drug.
+    by_label = {name_key(r.label): r.key for r in result.records if r.kind == DRUG}
+    for record in result.records:
+        m = hygiene.DOSE_QUALIFIER.match(record.label)
+        if record.kind == DRUG and m and name_key(m[1]) in by_label:
+            same.append((record.key, by_label[name_key(m[1])], hygiene.RULE_DOSE))
     return result, same

@@ -26,6 +26,7 @@ from pathlib import Path
 
 from .. import iri as I
 from ..model import Evidence
+from . import hygiene
 from .packages import PACKAGES
 from .records import CONDITION, GENE, CuratedFact, Record, SourceResult
 
@@ -142,7 +143,8 @@ def load(directory: Path | None = None) -> SourceResult:
                 identifiers.append(("icd10", value))
         result.records.append(Record(
             key=hp, origin="hpo", kind=CONDITION, classes=("Symptom",), label=term.name,
-            synonyms=tuple(dict.fromkeys(s for s in term.synonyms if s.strip())),
+            synonyms=tuple(dict.fromkeys(s for s in term.synonyms if s.strip()
+                                         and s.strip().lower() not in hygiene.ENGLISH_WORDS)),
             identifiers=tuple(identifiers),
             broader=tuple(p for p in term.parents if p in phenotypes),
         ))

@@ -28,6 +28,7 @@ from typing import Any
 
 from .. import iri as I
 from ..model import Evidence
+from . import hygiene
 from .packages import PACKAGES
 from .records import DRUG, CuratedFact, Record, SourceResult, fold, name_key
 
@@ -165,6 +166,7 @@ def _severity(level: str) -> str:
 
 
 def load(drug_records: Iterable[Record], directory: Path | None = None) -> SourceResult:
+    drug_records = list(drug_records)
     version, thesaurus_path, index_path = thesaurus_files(directory)
     thesaurus: list[dict[str, Any]] = json.loads(thesaurus_path.read_text("utf-8"))
     substance_index: list[dict[str, Any]] = json.loads(index_path.read_text("utf-8"))
@@ -186,6 +188,10 @@ def load(drug_records: Iterable[Record], directory: Path | None = None) -> Sourc
     for substance, key in mapped.items():
         if key is None:
             continue
+        left_out = hygiene.foreign_label_rule(spelled[substance])
+        if left_out:  # "or" (gold) would be an English word in English text
+            result.counts[left_out] += 1
+            continue
         labels = result.foreign_labels.setdefault(key, {}).setdefault("fr", [])
         if spelled[substance] not in labels:
             labels.append(spelled[substance])
@@ -205,6 +211,8 @@ def load(drug_records: Iterable[Record], directory: Path | None = None) -> Sourc
         return {folded}
 
     pairs = 0
+    stated: set[tuple[str, str, str, str]] = set()
+    labels = {r.key: r.label for r in drug_records}
     for entry in thesaurus:
         main, plus = entry["main_drug"].strip(), entry["plus_drug"].strip()
         left, right = expand(main), expand(plus)
@@ -213,11 +221,10 @@ def load(drug_records: Iterable[Record], directory: Path | None = None) -> Sourc
         document = I.document_iri(content)
         result.documents.append((content, f"ANSM interactions thesaurus {version}: {record_id}",
                                  record_id))
-        evidence = [
-            Evidence(document=document, extractor=EXTRACTOR, source_record=record_id,
-                     text="\n".join(t for t in (level["level"].strip(), level.get("info", "").strip(),
-                                                (entry.get("interaction_mechanism") or "").strip()) if t),
-                     generated_at=when, annotations={"severity": _severity(level["level"])})
+        statements = [
+            ("\n".join(t for t in (level["level"].strip(), level.get("info", "").strip(),
+                                   (entry.get("interaction_mechanism") or "").strip()) if t),
+             _severity(level["level"]))
             for level in entry.get("severity_levels") or ()
         ]
         lost = False
@@ -230,8 +237,18 @@ def load(drug_records: Iterable[Record], directory: Path | None = None) -> Sourc
                     lost = True
                     continue
                 pairs += 1
-                for ev in evidence:
-                    result.facts.append(CuratedFact(ka, "interactsWith", kb, ev))
+                for text, severity in statements:
+                    # the thesaurus has A + B and B + A records with the same statement:
+                    # one piece of evidence per pair and distinct statement
+                    said = (min(ka, kb), max(ka, kb), severity, text)
+                    if said in stated:
+                        result.counts["statements repeated by a B + A record (one evidence kept)"] += 1
+                        continue
+                    stated.add(said)
+                    title = f"ANSM interaction thesaurus: {labels[ka]} + {labels[kb]}"
+                    result.facts.append(CuratedFact(ka, "interactsWith", kb, Evidence(
+                        document=document, extractor=EXTRACTOR, source_record=record_id, text=text,
+                        generated_at=when, annotations={"severity": severity, "sourceTitle": title})))
         if not left or not right:
             lost = True
         if lost:

@@ -15,15 +15,33 @@ The rules, applied in this order (counts of what each did are reported):
    drug's name variant, is that drug.
 3. **Same preferred name** (conditions): an HPO phenotype, a MeSH disease or
    symptom, and OMIM/Orphanet/DECIPHER diseases whose preferred names are equal
-   (case, accents and punctuation aside) are one condition.
+   (case, accents and punctuation aside, MeSH's inverted headings read in
+   natural order, "type II" read as "type 2": :func:`.records.concept_key`)
+   are one condition ("Type I diabetes mellitus" and "Diabetes Mellitus, Type 1").
 4. **Preferred name = exact synonym** (conditions): a record whose preferred
    name is an exact synonym of exactly one record of another vocabulary is that
    record ("Diabetes mellitus, noninsulin-dependent" and MeSH's "Diabetes
-   Mellitus, Type 2").
+   Mellitus, Type 2"), names compared the same way.
 
 A merge is refused when it would join different kinds (drug, condition, gene),
 two records of the same vocabulary (rules 3-4), or two different ids of one
 scheme (two DrugBank ids, two OMIM ids): such names are homonyms, not synonyms.
+
+**One type per condition.** A condition merged from a disease record and a
+phenotype or sign gets one class, by the first rule that applies
+(:func:`primary_class`): (a) a disease catalogue names it (an OMIM, Orphanet or
+DECIPHER record, whose phenotypes HPO annotates) → Disease; (b) MeSH files it
+under signs and symptoms (C23.888: cough, dyspnea, headache) → Symptom; (c) a
+finding that MeSH files as an organ disease but clinical usage and HPO call a
+sign (:data:`FINDINGS_FILED_AS_DISEASES`: skin rash, hyperhidrosis) → Symptom;
+(d) MeSH files it under a disease tree (C, F03) → Disease; (e) otherwise (an
+HPO phenotype, a MeSH pathological process such as hemorrhage) → Symptom. The
+other records' identifiers stay on the entity as ``skos:exactMatch``.
+
+**Labels.** The preferred record's label, except that a Roman type number is
+written in Arabic when one of the entity's own names writes it so ("Type II
+diabetes mellitus" → "Type 2 diabetes mellitus", MeSH's "Diabetes Mellitus,
+Type 2").
 
 IRIs: ``ome:`` + the slug of the preferred label (the HPO name, else MeSH's,
 else Orphanet's, OMIM's, DECIPHER's). When two entities would get the same
@@ -35,12 +53,13 @@ Everything depends only on the source data, so IRIs are the same on every build.
 from __future__ import annotations
 
 import hashlib
+import re
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 
 from .. import iri as I
-from .records import CONDITION, DRUG, GENE, Record, name_key
+from .records import CONDITION, DRUG, DRUG_CLASS, GENE, Record, concept_key, name_key, uninverted_key
 
 RULE_MESH_SOLE = "MeSH id kept: its only claimant"
 RULE_MESH_PA = "MeSH id kept: the pharmacological-action descriptor among its claimants"
@@ -53,7 +72,20 @@ REFUSED = "merge refused"
 
 #: Which record's label an entity takes, most preferred first.
 ORIGIN_PRIORITY = {"hpo": 0, "drugs": 0, "gene": 0, "mesh": 1, "orpha": 2, "omim": 3, "decipher": 4}
-KIND_ORDER = {CONDITION: 0, DRUG: 1, GENE: 2}
+KIND_ORDER = {CONDITION: 0, DRUG: 1, GENE: 2, DRUG_CLASS: 3}
+#: The class of each kind of record but conditions (which get :func:`primary_class`).
+KIND_CLASS = {DRUG: "Drug", GENE: "Gene", DRUG_CLASS: "DrugClass"}
+TYPE_CATALOGUE = "type: Disease, a disease catalogue (OMIM, Orphanet, DECIPHER) names it"
+TYPE_SIGN = "type: Symptom, MeSH files it under signs and symptoms (C23.888)"
+TYPE_LISTED = "type: Symptom, a finding MeSH files as an organ disease (listed)"
+TYPE_MESH_DISEASE = "type: Disease, MeSH files it under a disease tree (C, F03)"
+TYPE_FINDING = "type: Symptom, an HPO phenotype or MeSH pathological process only"
+TYPE_WERE_BOTH = "type: conditions whose records said Disease and Symptom, now one of them"
+LABEL_ARABIC = "label: a Roman type number written in Arabic, as one of its names writes it"
+#: HPO phenotypes that MeSH files under an organ's diseases (skin rash: Exanthema,
+#: C17.800.257; hyperhidrosis: C17.800.946.350) but that are signs in clinical usage.
+FINDINGS_FILED_AS_DISEASES = frozenset({"HP:0000988", "HP:0000975"})
+_CATALOGUES = frozenset({"omim", "orpha", "decipher"})
 #: Identifier schemes used to tell homonyms apart, first one used in IRI suffixes.
 SUFFIX_SCHEMES = ("drugbank", "hpo", "omim", "orpha", "decipher", "ncbigene", "mesh", "icd10")
 
@@ -66,6 +98,7 @@ class VocabEntity:
     kind: str
     label: str
     records: tuple[Record, ...]  # preferred record first
+    classes: tuple[str, ...] = ()
 
     @property
     def iri(self) -> str:
@@ -180,7 +213,7 @@ def merge(records: Iterable[Record], same_as: Iterable[tuple[str, str, str]] = (
     conditions = [r for r in ordered if r.kind == CONDITION]
     by_label: dict[str, list[Record]] = defaultdict(list)
     for record in conditions:
-        by_label[name_key(record.label)].append(record)
+        by_label[concept_key(record.label)].append(record)
     for same in by_label.values():
         for other in same[1:]:
             apply(RULE_SAME_NAME, same[0].key, other.key)
@@ -188,10 +221,10 @@ def merge(records: Iterable[Record], same_as: Iterable[tuple[str, str, str]] = (
     synonym_owner: dict[tuple[str, str], set[str]] = defaultdict(set)
     for record in conditions:
         for name in record.synonyms:
-            synonym_owner[(record.origin, name_key(name))].add(record.key)
+            synonym_owner[(record.origin, concept_key(name))].add(record.key)
     origins = sorted({r.origin for r in conditions})
     for record in conditions:
-        label = name_key(record.label)
+        label = concept_key(record.label)
         for origin in origins:
             if origin == record.origin:
                 continue
@@ -202,13 +235,48 @@ def merge(records: Iterable[Record], same_as: Iterable[tuple[str, str, str]] = (
     members: dict[str, list[Record]] = defaultdict(list)
     for record in ordered:
         members[groups.find(record.key)].append(record)
-    entities = _assign_slugs(list(members.values()), identifiers)
+    entities = _assign_slugs(list(members.values()), identifiers, rules)
     slug_of = {r.key: e.slug for e in entities for r in e.records}
     return Merged(entities, slug_of, identifiers, rules)
 
 
+def primary_class(records: Iterable[Record]) -> tuple[str, str]:
+    """(class, rule): the one class of a condition merged from these records (module doc)."""
+    records = list(records)
+    if any(r.origin in _CATALOGUES for r in records):
+        return "Disease", TYPE_CATALOGUE
+    trees = [t for r in records if r.origin == "mesh" for t in r.mesh_trees]
+    if any(t == "C23.888" or t.startswith("C23.888.") for t in trees):
+        return "Symptom", TYPE_SIGN
+    if any(r.key in FINDINGS_FILED_AS_DISEASES for r in records):
+        return "Symptom", TYPE_LISTED
+    if any((t.startswith("C") and not t.startswith("C23")) or t.startswith("F03") for t in trees):
+        return "Disease", TYPE_MESH_DISEASE
+    return "Symptom", TYPE_FINDING
+
+
+_ROMAN_AFTER = re.compile(r"\b(type|class|grade|stage|group|phase|factor)\s+(iv|vi|v|iii|ii|i)\b", re.IGNORECASE)
+_ARABIC = {"i": "1", "ii": "2", "iii": "3", "iv": "4", "v": "5", "vi": "6"}
+
+
+def _label(head: Record, group: list[Record], rules: Counter[str]) -> str:
+    """The head record's label, with a Roman type number in Arabic where the entity's own
+    names write it so."""
+    label = head.label
+    if head.kind != CONDITION or not _ROMAN_AFTER.search(label):
+        return label
+    arabic = _ROMAN_AFTER.sub(lambda m: f"{m[1]} {_ARABIC[m[2].lower()]}", label)
+    written = {uninverted_key(n) for r in group for n in (r.label, *r.synonyms)}
+    if name_key(arabic) in written:
+        rules[LABEL_ARABIC] += 1
+        return arabic
+    return label
+
+
 def _assign_slugs(groups: list[list[Record]],
-                  identifiers: dict[str, tuple[tuple[str, str], ...]]) -> list[VocabEntity]:
+                  identifiers: dict[str, tuple[tuple[str, str], ...]],
+                  rules: Counter[str] | None = None) -> list[VocabEntity]:
+    rules = rules if rules is not None else Counter()
     for group in groups:
         group.sort(key=_priority)
     groups.sort(key=lambda g: (KIND_ORDER[g[0].kind], *_priority(g[0])))
@@ -216,7 +284,16 @@ def _assign_slugs(groups: list[list[Record]],
     entities = []
     for group in groups:
         head = group[0]
-        base = I.slugify(head.label)
+        label = _label(head, group, rules)
+        if head.kind == CONDITION:
+            cls, rule = primary_class(group)
+            rules[rule] += 1
+            if len({c for r in group for c in r.classes}) > 1:
+                rules[TYPE_WERE_BOTH] += 1
+            classes: tuple[str, ...] = (cls,)
+        else:
+            classes = (KIND_CLASS[head.kind],)
+        base = I.slugify(label)
         slug = base
         if slug in taken:
             ids = sorted((SUFFIX_SCHEMES.index(s) if s in SUFFIX_SCHEMES else 99, s, v)
@@ -227,5 +304,5 @@ def _assign_slugs(groups: list[list[Record]],
             if slug in taken:
                 slug = f"{base}_{hashlib.sha256(head.key.encode()).hexdigest()[:8]}"
         taken.add(slug)
-        entities.append(VocabEntity(slug, head.kind, head.label, tuple(group)))
+        entities.append(VocabEntity(slug, head.kind, label, tuple(group), classes))
     return entities

@@ -11,8 +11,9 @@ from dataclasses import dataclass, field
 from ..model import Evidence
 
 #: Kinds of record; records of different kinds are never merged, because their
-#: classes are disjoint in the ontology (Drug, Gene, Condition).
-DRUG, CONDITION, GENE = "drug", "condition", "gene"
+#: classes are disjoint in the ontology (Drug, Gene, Condition; a DrugClass is
+#: a set of drugs, not one).
+DRUG, CONDITION, GENE, DRUG_CLASS = "drug", "condition", "gene", "drug class"
 
 
 @dataclass(frozen=True)
@@ -84,3 +85,24 @@ def fold(text: str) -> str:
 def name_key(text: str) -> str:
     """The form names are compared in: folded, punctuation and spacing ignored."""
     return _NON_ALNUM.sub(" ", fold(text)).strip()
+
+
+_ROMAN = {"i": "1", "ii": "2", "iii": "3", "iv": "4", "v": "5", "vi": "6"}
+#: Words after which a Roman numeral is a number ("type II", "class III").
+_NUMBERED = frozenset({"type", "class", "grade", "stage", "group", "phase", "factor"})
+
+
+def uninverted_key(text: str) -> str:
+    """:func:`name_key` of the name in natural word order: MeSH headings are inverted
+    ("Diabetes Mellitus, Type 2" → "type 2 diabetes mellitus",
+    "Pulmonary Disease, Chronic Obstructive" → "chronic obstructive pulmonary disease")."""
+    parts = [p for p in fold(text).split(",") if p.strip()]
+    return name_key(" ".join(reversed(parts))) if len(parts) > 1 else name_key(text)
+
+
+def concept_key(text: str) -> str:
+    """The form conditions are merged by: uninverted, and a Roman numeral after "type",
+    "class" … written in Arabic ("Type II diabetes mellitus" → "type 2 diabetes mellitus")."""
+    words = uninverted_key(text).split()
+    return " ".join(_ROMAN.get(w, w) if i and words[i - 1] in _NUMBERED else w
+                    for i, w in enumerate(words))

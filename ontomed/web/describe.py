@@ -43,7 +43,10 @@ def entity_page(kb: KnowledgeBase, *, iri: str, generate: bool = False) -> dict[
     data = entity.to_dict()
     del data["facts"], data["incoming"]  # shown grouped, below
     outgoing = _grouped(entity.facts, props, "object")
-    incoming = _grouped(entity.incoming, props, "subject")
+    # a symmetric fact is stored both ways (DESIGN §3): shown once, among the facts
+    stated = {(f.subject, f.predicate, f.object) for f in entity.facts}
+    incoming = _grouped([f for f in entity.incoming if (f.object, f.predicate, f.subject) not in stated
+                         or f.predicate not in kb.symmetric_properties()], props, "subject")
     _describe_sources(kb, [ev for groups in (outgoing, incoming) for g in groups for f in g["facts"]
                            for ev in f["evidence"]])
     described = {lang: describe_cached(kb, entity.iri, mode="template", lang=lang) for lang in LANGUAGES}
@@ -103,6 +106,9 @@ def _describe_sources(kb: KnowledgeBase, evidence: list[dict[str, Any]]) -> None
             known[doc] = _document(kb, doc)
         meta = known[doc]
         title, identifier, source = meta.get("title"), meta.get("identifier"), meta.get("source")
+        # a curated fact's own readable title ("ANSM interaction thesaurus: Warfarin + Aspirin")
+        # says more than the title of the record it came from (a drug class pair, in French)
+        title = (ev.get("annotations") or {}).get("sourceTitle") or title
         record = ev.get("source_record")
         file_name = None
         if source and not source.lower().startswith(("http://", "https://")) and ("/" in source or "." in source) \
