@@ -112,7 +112,7 @@ def test_owlapi_loads_ontology_with_nothing_unparsed_and_no_dl_violations():
     assert report["violations"] == [] and report["dl_violations"] == 0
     assert report["guessed_declarations"] == 0
     assert report["ontology_iri"] == iri.ONTOLOGY
-    assert report["version_iri"] == iri.ONTOLOGY + "/0.2.0"
+    assert report["version_iri"] == iri.ONTOLOGY + "/0.3.0"
     assert report["axioms"] > 100
 
 
