@@ -209,7 +209,7 @@ def found_in(text: str) -> list[str]:
     """The planted identifiers in ``text``, as whole words (so "94" in a hash is not one)."""
     import re
 
-    return [p for p in PLANTED if re.search(rf"(?<![\w.-]){re.escape(p)}(?![\w-])", text)]
+    return [p for p in PLANTED if re.search(rf"(?<![\w.]){re.escape(p)}(?!\w)", text)]
 
 
 def test_build_clinical_stores_no_planted_identifier_and_keeps_the_facts(tmp_path: Path,
