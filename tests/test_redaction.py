@@ -87,6 +87,7 @@ def test_each_safe_harbor_kind_is_replaced_by_its_placeholder(text: str, expecte
     "Hydrocortisone is prescribed for Addison's disease; Crohn's disease is in remission.",
     "HbA1c was 7.2% on metformin 500 mg twice daily; CYP2C9 and BRCA1 were not tested.",
     "A 67-year-old man with type 2 diabetes and Down syndrome, seen in the ED.",
+    "Results to the practice nurse\nIbuprofen can cause nausea.",  # a cue does not cross a line
 ])
 def test_medical_words_eponyms_and_doses_are_left_alone(text: str):
     assert scrub(text) == text

@@ -60,13 +60,16 @@ _LABELS = (r"(?:patient(?:'s)? name|patient|name|re|attending(?: physician)?|sig
            r"(?:summary|note|letter|report|review|consultation|referral|visit) (?:for|of|on|re|regarding))")
 _CREDENTIALS = r"(?:MD|M\.D\.|DO|RN|NP|PA-C|PA|MBBS|MBChB|FRCP|FRCS|PhD|PharmD|DNP|CNS|LPN|MRCP)"
 
+#: Between a cue and the name: a colon or comma (then any space), or spaces on the same line; a
+#: line break alone ends the cue ("practice nurse" at a line's end, a drug name on the next).
+_GAP = r"(?:[ \t]*[:,]\s*|[ \t]+)"
 _CUED = [
     # Dr. Patel, Mr./Ms. Smith, Prof Okafor
     re.compile(rf"\b{_TITLES}\.?(?:/{_TITLES}\.?)?\s+(?P<name>{_NAME})"),
     # his wife Maria, the patient's niece, Ana; partner Tom Lee
-    re.compile(rf"\b{_RELATIONS},?\s+(?:is\s+)?(?P<name>{_NAME})"),
+    re.compile(rf"\b{_RELATIONS}{_GAP}(?:is\s+)?(?P<name>{_NAME})"),
     # Patient: John Smith; Signed by Dr. Jones; cc: Lee; Yours sincerely, Ann Lee
-    re.compile(rf"(?i:\b{_LABELS})\s*[:,]?\s*(?:-\s*)?(?:{_TITLES}\.?\s+)?(?P<name>{_NAME})"),
+    re.compile(rf"(?i:\b{_LABELS})(?:{_GAP}|[ \t]*-[ \t]*)(?:{_TITLES}\.?\s+)?(?P<name>{_NAME})"),
     # Robert Chen, MD; Sarah Kim (NP)
     re.compile(rf"(?P<name>{_NAME}),?\s+\(?{_CREDENTIALS}\b"),
     # Ana Lee (sister); Tom Lee, her son
