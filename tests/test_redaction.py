@@ -67,6 +67,8 @@ def _redaction_key(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     ("Lives at 42 Juniper Lane, Apt 3, Fairview, OR 97024.",
      "Lives at [ADDRESS], [ADDRESS], OR [POSTCODE]."),
     ("Postcode: SW1A 1AA.", "Postcode: [POSTCODE]."),
+    ("Tel 555-201-7730; 9 Wharf Lane, Dunmore 04101.\nSertraline is indicated for depression.",
+     "Tel [PHONE]; [ADDRESS], [ADDRESS] [POSTCODE].\nSertraline is indicated for depression."),
     # record, insurance, account, licence, social security numbers
     ("MRN: 00482913.", "MRN: [MRN]."),
     ("Member ID XKH448812903.", "Member ID [INSURANCE]."),

@@ -224,7 +224,9 @@ _STATE = (r"(?:A[KLRZ]|C[AOT]|D[CE]|FL|GA|HI|I[ADLN]|K[SY]|LA|M[ADEINOST]|N[CDEH
           r"S[CD]|T[NX]|UT|V[AT]|W[AIVY])")
 _ZIP = r"\d{5}(?:-\d{4})?"
 _UK_POSTCODE = re.compile(r"\b(?:[A-Z]{1,2}\d[A-Z\d]?\s?\d[ABD-HJLNP-UW-Z]{2})\b")
-_TOWN = rf"(?:{_TOKEN}\.?)(?:\s{_TOKEN}){{0,2}}"
+#: A town: up to three name words on one line ("Port Ellis"); a full stop ends it, so the
+#: sentence after an address ("… Dunmore. Sertraline is …") is not taken for the town.
+_TOWN = rf"{_TOKEN}(?:[ \t]{_TOKEN}){{0,2}}"
 
 
 def find_addresses(text: str) -> Iterator[Identifier]:
