@@ -10,7 +10,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from .model import Document, Extraction, Fact, Mention, SkippedDocument
+from .model import Document, Extraction, Fact, Identifier, Mention, SkippedDocument
 
 if TYPE_CHECKING:
     from .kb import KnowledgeBase
@@ -92,3 +92,17 @@ class Linker(_Component):
     @abstractmethod
     def link(self, mention: Mention) -> str | None:
         """Normalise one mention to an ontology IRI."""
+
+
+class Redactor(_Component):
+    """The text of a clinical note → the spans that identify a person (names, dates, numbers, …).
+
+    ontomed runs every registered redactor over a clinical note (and its title) before anything of
+    it is extracted or stored, merges the spans they find, and writes each kind's placeholder in
+    their place (:func:`ontomed.redaction.redact`). A redactor only finds; it never rewrites, so
+    several (a site's own beside the default) combine and offsets stay one calculation.
+    """
+
+    @abstractmethod
+    def find(self, text: str) -> Sequence[Identifier]:
+        """Every span of ``text`` that identifies someone, with its kind."""

@@ -43,6 +43,12 @@ def register_linkers(register: Register) -> None:
 
 
 @hookspec
+def register_redactors(register: Register) -> None:
+    """Register :class:`ontomed.base.Redactor` instances: they find the identifiers that are
+    removed from clinical notes before anything from them is stored."""
+
+
+@hookspec
 def register_commands(cli: click.Group) -> None:
     """Add commands to the ``ontomed`` command line: decorate functions with ``@cli.command()``."""
 

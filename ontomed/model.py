@@ -192,3 +192,26 @@ class Extraction:
         return {"extractor": self.extractor,
                 "mentions": [m.to_dict() for m in self.mentions],
                 "relations": [r.to_dict() for r in self.relations]}
+
+
+# -- redaction of clinical notes (issue 15) ----------------------------------------
+
+@dataclass(frozen=True)
+class Identifier:
+    """A span of a clinical note that identifies a person (a HIPAA Safe Harbor kind).
+
+    ``kind`` is one of :data:`ontomed.redaction.KINDS` (``NAME``, ``DATE``, ``PHONE``, …) or a
+    redactor's own; ``replacement`` is what the span becomes (``"[DATE] 2019"``), None for the
+    kind's placeholder (``"[NAME]"``).
+    """
+
+    kind: str
+    start: int
+    end: int
+    replacement: str | None = None
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.start < self.end:
+            raise ValueError(f"an identifier span needs 0 <= start < end, not {self.start}..{self.end}")
+        if not self.kind:
+            raise ValueError("an identifier needs a kind")

@@ -46,6 +46,9 @@ class BuildReport:
     evidence_added: int = 0
     skipped: list[tuple[str, str]] = field(default_factory=list)
     seconds: float = 0.0
+    #: clinical notes redacted before anything of them was stored, and what was removed, by kind
+    redacted: int = 0
+    identifiers_removed: dict[str, int] = field(default_factory=dict)
 
     @property
     def exit_code(self) -> int:
@@ -144,13 +147,20 @@ def _entity_types(kb: KnowledgeBase | None) -> dict[str, set[str]]:
 
 def build(kb: KnowledgeBase, sources: Sequence[str], *, extractors: Sequence[str] | None = None,
           min_confidence: float = DEFAULT_MIN_CONFIDENCE, progress: bool | None = False,
-          stdin_format: str = "text") -> BuildReport:
-    """Read ``sources``, extract, link, and add facts with evidence to ``kb``."""
+          stdin_format: str = "text", clinical: bool = False,
+          redactors: Sequence[str] | None = None) -> BuildReport:
+    """Read ``sources``, extract, link, and add facts with evidence to ``kb``.
+
+    Clinical notes (``clinical=True`` for every document, or a record's own ``clinical`` field)
+    pass through the redactors first (:mod:`ontomed.redaction`): what is extracted and stored
+    comes from the redacted note only.
+    """
     from tqdm import tqdm
 
     if not 0.0 <= min_confidence <= 1.0:
         raise BadInputError(f"--min-confidence must be between 0 and 1, not {min_confidence}")
     runner = ExtractionRunner(kb, select_extractors(extractors))
+    redaction = _Redaction(clinical, redactors)
     report = BuildReport()
     started = time.perf_counter()
     bar = tqdm(desc="documents", unit="doc", disable=None if progress is None else not progress,
@@ -160,6 +170,9 @@ def build(kb: KnowledgeBase, sources: Sequence[str], *, extractors: Sequence[str
         for item in read_documents(sources, stdin_format=stdin_format):
             if isinstance(item, SkippedDocument):
                 report.skipped.append((item.source, item.reason))
+                continue
+            item = redaction.apply(item, report)
+            if item is None:
                 continue
             batch.append(item)
             if len(batch) >= BATCH:
@@ -174,6 +187,37 @@ def build(kb: KnowledgeBase, sources: Sequence[str], *, extractors: Sequence[str
         kb.flush()
     report.seconds = time.perf_counter() - started
     return report
+
+
+class _Redaction:
+    """The redaction step of a build: redactors and key are loaded on the first clinical note."""
+
+    def __init__(self, clinical: bool, names: Sequence[str] | None) -> None:
+        from .redaction import select_redactors
+
+        self.clinical = clinical
+        self.redactors = select_redactors(names) if clinical or names else None
+        self.key: bytes | None = None
+
+    def apply(self, doc: Document, report: BuildReport) -> Document | None:
+        from .redaction import RedactionError, is_clinical, redact_document, redaction_key, select_redactors
+
+        if not is_clinical(doc, self.clinical):
+            return doc
+        if self.redactors is None:
+            self.redactors = select_redactors(None)
+        if self.key is None:
+            self.key = redaction_key()
+        try:
+            redacted, found = redact_document(doc, self.redactors, self.key)
+        except RedactionError as exc:
+            # the source path may name the patient: a clinical note is skipped under its number
+            report.skipped.append((f"clinical note {report.redacted + len(report.skipped) + 1}", str(exc)))
+            return None
+        report.redacted += 1
+        for kind, count in found.counts().items():
+            report.identifiers_removed[kind] = report.identifiers_removed.get(kind, 0) + count
+        return redacted
 
 
 def _process(kb: KnowledgeBase, runner: ExtractionRunner, docs: list[Document], report: BuildReport,

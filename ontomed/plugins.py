@@ -30,12 +30,13 @@ from typing import Any, TypeVar
 import pluggy
 
 from . import hookspecs
-from .base import Extractor, Linker, Reader, TextGenerator
+from .base import Extractor, Linker, Reader, Redactor, TextGenerator
 from .errors import BadInputError, OntomedError
 
 DEFAULT_PLUGINS: tuple[str, ...] = (
     "ontomed.default_plugins.commands",
     "ontomed.default_plugins.extraction",
+    "ontomed.default_plugins.redaction",
     "ontomed.default_plugins.transformer_ner",
     "ontomed.default_plugins.generation",
     "ontomed.default_plugins.vocab",
@@ -260,6 +261,10 @@ def get_readers() -> dict[str, Reader]:
 
 def get_linkers() -> dict[str, Linker]:
     return _collect(get_plugin_manager().hook.register_linkers, Linker, "linker")
+
+
+def get_redactors() -> dict[str, Redactor]:
+    return _collect(get_plugin_manager().hook.register_redactors, Redactor, "redactor")
 
 
 def get_extractor(name: str) -> Extractor:

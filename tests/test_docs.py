@@ -128,6 +128,13 @@ def _linkers(ns: dict[str, Any], tmp_path: Path) -> None:
     assert check_linker(linker, [mention], registered={})[mention] == iri.entity_iri("type_2_diabetes_mellitus")
 
 
+def _redactors(ns: dict[str, Any], tmp_path: Path) -> None:
+    from ontomed.redaction import redact
+
+    [redactor] = _registered(ns, "register_redactors")
+    assert redact("Seen on Ward 7B bed 12 today.", [redactor]).text == "Seen on [LOCATION] today."
+
+
 def _commands(ns: dict[str, Any], tmp_path: Path) -> None:
     import click
     from click.testing import CliRunner
@@ -152,6 +159,7 @@ EXAMPLE_CHECKS: dict[str, Callable[[dict[str, Any], Path], None]] = {
     "register_text_generators": _text_generators,
     "register_readers": _readers,
     "register_linkers": _linkers,
+    "register_redactors": _redactors,
     "register_commands": _commands,
     "register_routes": _routes,
 }

@@ -161,7 +161,7 @@ def test_a_hook_implementation_may_take_fewer_arguments_than_the_hook_offers():
 
 
 @pytest.mark.parametrize("hook", ["register_extractors", "register_readers", "register_linkers",
-                                  "register_text_generators"])
+                                  "register_text_generators", "register_redactors"])
 def test_registering_the_wrong_kind_of_component_is_a_plugin_error(hook):
     class Plugin:
         pass
@@ -172,6 +172,7 @@ def test_registering_the_wrong_kind_of_component_is_a_plugin_error(hook):
     setattr(Plugin, hook, hookimpl(impl))
     getter = {"register_extractors": plugins.get_extractors, "register_readers": plugins.get_readers,
               "register_linkers": plugins.get_linkers,
-              "register_text_generators": plugins.get_text_generators}[hook]
+              "register_text_generators": plugins.get_text_generators,
+              "register_redactors": plugins.get_redactors}[hook]
     with installed(Plugin(), "wrong-kind-plugin"), pytest.raises(plugins.PluginError, match="is not a"):
         getter()

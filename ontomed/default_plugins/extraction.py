@@ -50,9 +50,14 @@ def register_commands(cli: click.Group) -> None:
                   help="Relations below this confidence are not asserted.")
     @click.option("--stdin-format", type=click.Choice(["text", "jsonl", "clinicaltrials"]), default="text",
                   show_default=True, help="What '-' (standard input) holds.")
+    @click.option("--clinical", is_flag=True, help="The sources are clinical notes: remove names, dates, "
+                  "numbers and the other direct identifiers before anything is stored (a JSON Lines "
+                  'record can say so itself with "clinical": true).')
+    @click.option("--redactors", metavar="A,B", help="Redactors for clinical notes (default: every one "
+                  "loaded). See `ontomed plugins`.")
     @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
     def build(kb_path: str, sources: tuple[str, ...], extractors: str | None, min_confidence: float,
-              stdin_format: str, as_json: bool) -> None:
+              stdin_format: str, clinical: bool, redactors: str | None, as_json: bool) -> None:
         """Read sources, extract facts and add them with their evidence.
 
         SOURCES are files (.txt, .jsonl, PubMed .xml, ClinicalTrials.gov .json),
@@ -67,12 +72,14 @@ def register_commands(cli: click.Group) -> None:
         Example:
           ontomed build corpus/
           ontomed build pubmed.xml trials.json --extractors dictionary
+          ontomed build --clinical notes/
         """
         from ..pipeline import build as run_build
 
         with open_kb(kb_path) as kb:
             report = run_build(kb, list(sources), extractors=_names(extractors),
-                               min_confidence=min_confidence, progress=None, stdin_format=stdin_format)
+                               min_confidence=min_confidence, progress=None, stdin_format=stdin_format,
+                               clinical=clinical, redactors=_names(redactors))
         if as_json:
             click.echo(json.dumps(report.to_dict(), indent=2, ensure_ascii=False))
         else:
@@ -147,6 +154,9 @@ def _print_build(report: Any) -> None:
                f"not asserted: {', '.join(not_asserted)}")
     click.echo(f"facts       {report.facts_new} new, {report.facts_known} already known, "
                f"{report.evidence_added} new pieces of evidence")
+    if report.redacted:
+        removed = ", ".join(f"{n} {kind}" for kind, n in sorted(report.identifiers_removed.items()))
+        click.echo(f"redacted    {report.redacted} clinical notes; removed {removed or 'nothing'}")
     if report.skipped:
         click.echo(f"skipped     {len(report.skipped)}")
         for source, reason in report.skipped:

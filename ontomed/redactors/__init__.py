@@ -1,0 +1,1 @@
+"""Redactors of clinical notes (``register_redactors``): the built-in one lives here."""
