@@ -264,3 +264,13 @@ def test_the_effect_of_a_combination_is_not_a_side_effect_of_each_drug(extractor
 def test_a_name_modifying_a_class_noun_is_not_a_subject(extractor):
     e = extractor.extract("An aspirin analogue is indicated for hypertension.")
     assert triples(e) == set()
+
+
+def test_british_spellings_of_american_names_are_found_and_ordinary_words_are_left_alone():
+    vocab = Vocabulary([(ENTITY + "h", "Symptom", "Hematuria", True), (ENTITY + "e", "Symptom", "Edema", True),
+                        (ENTITY + "i", "Disease", "Ischemic stroke", True), (ENTITY + "s", "Disease", "Systemic sclerosis", True),
+                        (ENTITY + "p", "Symptom", "Hemiplegia", True)])
+    found = {(m.text, m.iri) for m in vocab.find("Haematuria, oedema, ischaemic stroke, systemic sclerosis, hemiplegia.")}
+    assert found == {("Haematuria", ENTITY + "h"), ("oedema", ENTITY + "e"), ("ischaemic stroke", ENTITY + "i"),
+                     ("systemic sclerosis", ENTITY + "s"), ("hemiplegia", ENTITY + "p")}
+    assert not vocab.find("systaemic haemiplegia")

@@ -109,7 +109,13 @@ def extractor() -> DictionaryExtractor:
                       ("rifampin", "Drug"), ("tacrolimus", "Drug"), ("olaparib", "Drug"), ("PARP1", "Gene"),
                       ("gout", "Disease"), ("joint pain", "Symptom"), ("sweating", "Symptom"),
                       ("palpitations", "Symptom"), ("pheochromocytoma", "Disease"), ("jaundice", "Symptom"),
-                      ("cholangitis", "Disease"), ("theophylline", "Drug"), ("erythromycin", "Drug")):
+                      ("cholangitis", "Disease"), ("theophylline", "Drug"), ("erythromycin", "Drug"),
+                      ("itraconazole", "Drug"), ("lovastatin", "Drug"), ("tramadol", "Drug"),
+                      ("moclobemide", "Drug"), ("ergotamine", "Drug"), ("ritonavir", "Drug"),
+                      ("propylthiouracil", "Drug"), ("agranulocytosis", "Disease"), ("rivaroxaban", "Drug"),
+                      ("hematuria", "Symptom"), ("edema", "Symptom"), ("hypokalemia", "Disease"),
+                      ("bladder cancer", "Disease"), ("amlodipine", "Drug"), ("furosemide", "Drug"),
+                      ("melatonin", "Drug"), ("delirium", "Disease")):
         kb.add_entity(name.lower().replace(" ", "_"), cls, name)
     x = DictionaryExtractor()
     x.setup(kb)
@@ -144,6 +150,20 @@ def _asserted(extractor, text: str) -> set[tuple[str, str, str]]:
     ("Olaparib, a PARP1 inhibitor, is taken twice daily.", ("olaparib", "targets", "parp1")),
     # contraindications without the word
     ("Avoid ketorolac in patients with peptic ulcer.", ("ketorolac", "contraindicatedFor", "peptic ulcer")),
+    # round 2: exposure, a contraindicated combination, a directive is not a denial
+    ("Itraconazole increases exposure to lovastatin.", ("itraconazole", "interactsWith", "lovastatin")),
+    ("Ergotamine is contraindicated with ritonavir.", ("ergotamine", "interactsWith", "ritonavir")),
+    ("Patients on ergotamine must avoid ritonavir.", ("ergotamine", "interactsWith", "ritonavir")),
+    ("Do not take tramadol with moclobemide.", ("tramadol", "interactsWith", "moclobemide")),
+    # round 2: a risk carried, a hazard that remains
+    ("Propylthiouracil carries a small risk of agranulocytosis.",
+     ("propylthiouracil", "hasSideEffect", "agranulocytosis")),
+    ("Bleeding remains the main hazard of rivaroxaban.", ("rivaroxaban", "hasSideEffect", "bleeding")),
+    # round 2: British spellings of names the vocabulary spells the American way
+    ("Haematuria is the commonest presenting feature of bladder cancer.",
+     ("bladder cancer", "hasSymptom", "haematuria")),
+    ("Ankle oedema is a frequent side effect of amlodipine.", ("amlodipine", "hasSideEffect", "oedema")),
+    ("Furosemide can cause hypokalaemia.", ("furosemide", "hasSideEffect", "hypokalaemia")),
 ])
 def test_plain_sentences_give_their_relation(extractor, text, expected):
     assert expected in _asserted(extractor, text)
@@ -153,6 +173,8 @@ def test_plain_sentences_give_their_relation(extractor, text, expected):
     "Fever is not a feature of uncomplicated hypertension.",
     "Lisinopril is not the preferred drug for type 2 diabetes mellitus.",
     "It is unclear whether rifampin lowers tacrolimus levels.",
+    "Melatonin is believed to prevent delirium.",
+    "Itraconazole does not increase exposure to amlodipine.",
 ])
 def test_negated_and_speculative_plain_sentences_are_not_asserted(extractor, text):
     assert not _asserted(extractor, text)

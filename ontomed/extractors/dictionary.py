@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import os
 import pickle
+import re
 import threading
 import unicodedata
 from array import array
@@ -39,7 +40,7 @@ ENTITY_TYPES = ("Drug", "Gene", "Disease", "Symptom")  # priority when an entity
 #: Names of these classes are matched (so that "ACE inhibitors" is not read as the gene ACE)
 #: but give no mention: a drug class is not a drug (the annotation rules of data/eval).
 BLOCKING_TYPES = ("DrugClass",)
-CACHE_VERSION = 2
+CACHE_VERSION = 3  # 3: British spellings
 #: The facts an entity takes part in, counted for the linking preference.
 _FACT_PROPERTIES = ("treats", "hasSymptom", "hasSideEffect", "contraindicatedFor", "interactsWith",
                     "associatedWith", "targets")
@@ -99,6 +100,34 @@ def _plurals(name: str) -> list[str]:
     return [name + "s"]
 
 
+#: American → British spellings of medical word parts, the way British texts write the
+#: same names ("haematuria", "oedema", "hypokalaemia", "coeliac", "tumour"). Vocabularies list
+#: only some British forms as synonyms ("anaemia", "diarrhoea"); these cover the rest.
+_BRITISH = tuple((re.compile(a), b) for a, b in (
+    (r"(?<=[a-z])emia\b", "aemia"),                       # anemia, hypokalemia
+    (r"(isch|glyc|an|kal|nat|calc|ur|ox)emic\b", r"\1aemic"),  # ischemic, hypoglycemic
+    (r"\b(hyper|hypo|)hem(?=at|or|o[a-z]|ang|ol)", r"\1haem"),  # hematuria, hemorrhage (not hemi-)
+    (r"\b(?=edem)", "o"),                                 # edema
+    (r"\b(?=esophag)", "o"),                              # esophagitis, esophageal
+    (r"\b(?=estr)", "o"),                                 # estrogen, estradiol
+    (r"(?<=[a-z])pnea\b", "pnoea"),                       # dyspnea, apnea, orthopnea
+    (r"rrhea\b", "rrhoea"),                               # diarrhea, amenorrhea
+    (r"\bceliac\b", "coeliac"),
+    (r"\b(tum|hum|col)or(s?)\b", r"\1our\2"),           # tumor, humor
+    (r"\bped(?=ia)", "paed"),                              # pediatric
+    (r"\banesthe", "anaesthe"),
+    (r"\bleukem", "leukaem"),
+))
+
+
+def _british(name: str) -> str | None:
+    """The British spelling of a (lower-case) name, when it differs."""
+    out = name
+    for pattern, repl in _BRITISH:
+        out = pattern.sub(repl, out)
+    return out if out != name else None
+
+
 @dataclass(frozen=True)
 class Term:
     """One way of naming one entity."""
@@ -108,7 +137,7 @@ class Term:
     label: str
     preferred: bool
     case_sensitive: bool
-    variant: bool = False  # a generated plural
+    variant: bool = False  # a generated plural or British spelling
 
 
 _TYPE_CODES = {name: i for i, name in enumerate(ENTITY_TYPES + BLOCKING_TYPES)}
@@ -167,6 +196,11 @@ class Vocabulary:
                 continue  # a foreign name that is an English word ("or", French for gold)
             short = len(name) <= 3 or (len(name) <= 5 and name.isupper()) or key in _COMMON_WORDS
             by_key.setdefault(key, []).append(Term(iri, cls, name, preferred, short))
+        for key, terms in list(by_key.items()):  # British spellings, where they name nothing else
+            british = _british(key) if not _is_cjk(key) else None
+            if british and british not in by_key:
+                by_key[british] = [Term(t.iri, t.type, t.label, t.preferred, t.case_sensitive, True)
+                                   for t in terms if not t.case_sensitive]
         for key, terms in list(by_key.items()):  # plurals, where they name nothing else
             for plural in _plurals(key):
                 if plural not in by_key:

@@ -87,8 +87,9 @@ RULES: tuple[_Rule, ...] = (
               r"are|were|was|is)|increas(?:e|es|ed|ing) the (?:risk|incidence|rate) of|(?:is|are|was|were|has been|have been) "
               r"(?:associated|linked) (?:with|to)(?: an? (?:increased |higher )?(?:risk|incidence) of)?|cases? of|"
               r"lead(?:s)? to|led to|result(?:s|ed)? in|worsen(?:s|ed)?|trigger(?:s|ed)?|precipitat(?:e|es|ed)|"
-              r"(?:toxicity|overdose|poisoning) (?:presents?|manifests?) (?:with|as))\b|-induced\b)"),
-          _rx(r"\b(?:(?:is|are|was|were) (?:an? |the )?(?:(?!(?:not|no|never|neither|nor)\b)[\w-]+ ){0,3}?(?:side effects?|adverse "
+              r"(?:toxicity|overdose|poisoning) (?:presents?|manifests?) (?:with|as)|"
+              r"carr(?:y|ies|ied) (?:an? |the )?(?:\w+ )?risks? of)\b|-induced\b)"),
+          _rx(r"\b(?:(?:is|are|was|were|remains?|remained) (?:an? |the )?(?:(?!(?:not|no|never|neither|nor)\b)[\w-]+ ){0,3}?(?:side effects?|adverse "
               r"(?:effects?|reactions?|events?)|risks?|hazards?|complications?|toxicit(?:y|ies)|dangers?) (?:of|with|from)|"
               r"caused by|induced by|due to|attributed to|associated with (?:the )?use of|"
               r"(?:is|are|was|were|has been|have been) (?:(?!(?:not|no|never|neither|nor)\b)\w+ )?(?:common|frequent|rare|reported|seen|observed|described|"
@@ -108,7 +109,9 @@ RULES: tuple[_Rule, ...] = (
     _Rule("interactsWith", _DRUG, _DRUG,
           _rx(r"\b(?:interact(?:s|ed)? with|interaction with|interfer(?:e|es|ed|ing) with|potentiat(?:es|ed)|(?:increas|decreas|reduc|rais|lower|doubl|halv|alter)"
               r"(?:es|ed|ing|s)? (?:the )?(?:\w+ ){0,2}?(?:effects?|levels?|concentrations?|exposure|toxicity|clearance|"
-              r"metabolism|efficacy|effectiveness|activation) of|inhibits? the metabolism of|(?:should|must) not be (?:combined|co-?administered|"
+              r"metabolism|efficacy|effectiveness|activation) of|(?:increas|decreas|reduc|rais|lower|doubl)(?:es|ed|ing|s)? "
+              r"(?:the )?(?:exposure|sensitivity) to|contraindicated (?:with|in combination with|together with)|"
+              r"(?:should|must) (?:avoid|not (?:take|receive))|inhibits? the metabolism of|(?:should|must) not be (?:combined|co-?administered|"
               r"used|given|taken) (?:with|together with)|(?:in combination|combined|co-?administered|"
               r"concomitantly|together) with|(?:levels?|concentrations?|exposure) (?:rise|rises|rose|increase[sd]?|"
               r"fall|falls|fell|drop|drops|double[sd]?) (?:when|if|after|with)|(?:do|should|must) not (?:take|use|"
@@ -221,9 +224,14 @@ _POST_NEGATION = _rx(r"^[^.;]{0,40}?\b(?:(?:was|were|is|are) (?:not|never) (?:ob
                      r"present|detected|associated)|did not (?:occur|develop)|(?:was|were) absent|(?:was|were) "
                      r"ruled out)\b")
 _SPECULATION = _rx(r"\b(?:might|could|may|possibly|potentially|potential|perhaps|suggest(?:s|ed|ing)?|"
-                   r"whether|hypothes\w+|unclear|unknown|uncertain|investigat\w+|remains? to be|to "
+                   r"whether|hypothes\w+|unclear|unknown|uncertain|investigat\w+|remains? to be|"
+                   r"(?:thought|believed|presumed|postulated|proposed) to|to "
                    r"(?:determine|assess|evaluate|examine|explore|test))\b")
 _LABEL_MODALS = {"may", "could", "can", "potential", "potentially"}
+# "Do not take D1 with D2", "never give D to patients with X": a directive forbids an action;
+# it does not deny the interaction or contraindication it is given for.
+_DIRECTIVE = _rx(r"\b(?:do not|don't|never|should not|must not)\s+(?:take|give|use|combine|prescribe|start|add)\b")
+_DIRECTED = frozenset({"interactsWith", "contraindicatedFor"})
 MAX_GAP = 160
 _RULE = {rule.prop: rule for rule in RULES}
 
@@ -380,6 +388,8 @@ def _modality(text: str, s0: int, sentence: str, a: Mention, b: Mention, between
             hits.append(m.group().lower())
         return hits
 
+    if rule.prop in _DIRECTED:
+        before = _DIRECTIVE.sub(lambda m: " " * len(m.group()), before)
     negated = bool(triggers(_NEGATION, before, False) or triggers(_NEGATION, between, True)
                    or _POST_NEGATION.match(text[b.end:s0 + len(sentence)]))
     spec = triggers(_SPECULATION, before, False) + triggers(_SPECULATION, between, True)
