@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from .errors import OntomedError
 from .kb import KnowledgeBase, LoadReport
-from .model import Entity, Evidence, Fact
+from .values import Entity, Evidence, Fact
 
 __version__ = "0.1.0"
 

@@ -10,11 +10,11 @@ from abc import ABC, abstractmethod
 from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from .model import Document, Extraction, Fact, Mention, SkippedDocument
+from .values import Document, Extraction, Fact, Mention, SkippedDocument
 
 if TYPE_CHECKING:
     from .kb import KnowledgeBase
-    from .verbalize import Description
+    from .describe.verbalize import Description
 
 
 class _Component(ABC):
@@ -53,11 +53,11 @@ class TextGenerator(_Component):
     """Facts → text.
 
     ontomed calls :meth:`generate_batch` with template descriptions
-    (:class:`ontomed.verbalize.Description`: an entity, its facts, their
+    (:class:`ontomed.describe.verbalize.Description`: an entity, its facts, their
     template sentences, the language), so that a generator can ground its text
     in sentences known to be right and a model can batch across entities, and
     then checks every sentence written against those facts
-    (:mod:`ontomed.faithfulness`). A generator need only implement
+    (:mod:`ontomed.describe.faithfulness`). A generator need only implement
     :meth:`generate`.
     """
 

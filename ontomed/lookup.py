@@ -2,7 +2,7 @@
 
 :meth:`KnowledgeBase.resolve` answers exact names. When a name is unknown, a
 person wants to see what they probably meant ("metfromin" → metformin), so
-the knowledge base's name index (:mod:`ontomed.search`: prefix, then fuzzy
+the knowledge base's name index (:mod:`ontomed.kb.names`: prefix, then fuzzy
 matches with rapidfuzz) is consulted; when a name is ambiguous, the candidates
 are listed with their labels and IRIs.
 """
@@ -29,7 +29,7 @@ def closest_entities(kb: KnowledgeBase, name: str, *, limit: int = 5) -> list[tu
     """(IRI, the name that matched, score) of the entities whose names are closest to ``name``:
     the same name index as ``ontomed search`` (prefix, then fuzzy matches), cached beside the
     knowledge base, so a miss costs milliseconds, not a scan of every label."""
-    from .search import name_index
+    from .kb.names import name_index
 
     index = name_index(kb)
     return [(index.entities[entity], matched, score)
@@ -37,7 +37,7 @@ def closest_entities(kb: KnowledgeBase, name: str, *, limit: int = 5) -> list[tu
 
 
 def _label(kb: KnowledgeBase, iri: str) -> str:
-    from .verbalize import Verbalizer
+    from .describe.verbalize import Verbalizer
 
     return Verbalizer(kb).name(iri)
 

@@ -30,7 +30,7 @@ from typing import Any, TypeVar
 import pluggy
 
 from . import hookspecs
-from .base import Extractor, Linker, Reader, TextGenerator
+from .components import Extractor, Linker, Reader, TextGenerator
 from .errors import BadInputError, OntomedError
 
 DEFAULT_PLUGINS: tuple[str, ...] = (

@@ -27,9 +27,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from . import iri as I
-from .base import Extractor, Linker, Reader, TextGenerator, _Component
+from .components import Extractor, Linker, Reader, TextGenerator, _Component
 from .errors import OntomedError
-from .model import Document, Evidence, Extraction, Fact, Mention, Relation, SkippedDocument
+from .values import Document, Evidence, Extraction, Fact, Mention, Relation, SkippedDocument
 
 if TYPE_CHECKING:
     from .kb import KnowledgeBase
@@ -222,7 +222,7 @@ def check_extraction(extraction: object, text: str, *, extractor_id: str,
     """Check one extraction of ``text`` (the per-text part of :func:`check_extractor`)."""
     who = f"extractor {extractor_id!r} on {_snippet(text)}"
     _require(isinstance(extraction, Extraction),
-             f"{who}: must return an ontomed.model.Extraction, not {type(extraction).__name__}")
+             f"{who}: must return an ontomed.values.Extraction, not {type(extraction).__name__}")
     assert isinstance(extraction, Extraction)
     _require(extraction.extractor == extractor_id,
              f"{who}: Extraction.extractor must be the extractor's id {extractor_id!r}, "
@@ -237,7 +237,7 @@ def check_extraction(extraction: object, text: str, *, extractor_id: str,
 
 
 def _check_mention(mention: object, text: str, who: str, allowed: set[str]) -> None:
-    _require(isinstance(mention, Mention), f"{who}: {mention!r} is not an ontomed.model.Mention")
+    _require(isinstance(mention, Mention), f"{who}: {mention!r} is not an ontomed.values.Mention")
     assert isinstance(mention, Mention)
     start, end = mention.start, mention.end
     _require(type(start) is int and type(end) is int,
@@ -266,7 +266,7 @@ def _check_confidence(value: object, who: str) -> None:
 
 
 def _check_relation(relation: object, mentions: tuple[Mention, ...], text: str, who: str) -> None:
-    _require(isinstance(relation, Relation), f"{who}: {relation!r} is not an ontomed.model.Relation")
+    _require(isinstance(relation, Relation), f"{who}: {relation!r} is not an ontomed.values.Relation")
     assert isinstance(relation, Relation)
     name = f"{who}: relation {relation.subject.text!r} {relation.predicate} {relation.object.text!r}"
     _require(relation.subject in mentions and relation.object in mentions,

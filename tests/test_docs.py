@@ -22,7 +22,7 @@ from typing import Any
 import pytest
 
 from ontomed import hookspecs, iri
-from ontomed.model import Mention
+from ontomed.values import Mention
 from ontomed.testing import (
     check_extractor,
     check_linker,

@@ -18,7 +18,7 @@ from click.testing import CliRunner
 
 from ontomed import KnowledgeBase, plugins
 from ontomed.cli import cli
-from ontomed.pipeline import build
+from ontomed.ingest.pipeline import build
 
 from .conftest import REPO
 

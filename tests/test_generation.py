@@ -151,7 +151,7 @@ def test_the_transformer_generator_is_registered_and_keeps_the_contract(base_mod
 
 
 def test_generation_is_cached_by_what_it_was_given(kb_dir: str, finetuned):
-    from ontomed.generation import clear_cache, describe_cached
+    from ontomed.describe.service import clear_cache, describe_cached
 
     out, _ = finetuned
     clear_cache()

@@ -1,4 +1,4 @@
-"""ontomed.pipeline and the build / extract commands, end to end on the real store."""
+"""ontomed.ingest.pipeline and the build / extract commands, end to end on the real store."""
 
 from __future__ import annotations
 
@@ -10,11 +10,11 @@ import pytest
 from click.testing import CliRunner
 
 from ontomed import KnowledgeBase, plugins
-from ontomed.base import Extractor
+from ontomed.components import Extractor
 from ontomed.cli import cli
 from ontomed.hookspecs import hookimpl
-from ontomed.model import Extraction, Mention
-from ontomed.pipeline import build, extract
+from ontomed.values import Extraction, Mention
+from ontomed.ingest.pipeline import build, extract
 
 from .conftest import EXAMPLE_TTL, make_example_kb
 

@@ -16,12 +16,12 @@ from pathlib import Path
 import pytest
 
 from ontomed import KnowledgeBase, plugins
-from ontomed.base import Extractor, Linker, Reader, TextGenerator
+from ontomed.components import Extractor, Linker, Reader, TextGenerator
 from ontomed.errors import BadInputError, NotFoundError
 from ontomed.hookspecs import hookimpl
 from ontomed.iri import ENTITY, entity_iri
-from ontomed.model import Document, Extraction, Mention, SkippedDocument
-from ontomed.pipeline import build, extract
+from ontomed.values import Document, Extraction, Mention, SkippedDocument
+from ontomed.ingest.pipeline import build, extract
 from ontomed.testing import check_linker, check_reader, check_text_generator
 
 

@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 
 from ontomed import iri as I
-from ontomed.base import Extractor, Linker, Reader, TextGenerator
+from ontomed.components import Extractor, Linker, Reader, TextGenerator
 from ontomed.errors import NotFoundError
-from ontomed.model import Document, Extraction, Fact, Mention, Relation, SkippedDocument
+from ontomed.values import Document, Extraction, Fact, Mention, Relation, SkippedDocument
 from ontomed.testing import (
     DEFAULT_SAMPLES,
     check_extractor,
@@ -67,7 +67,7 @@ def test_the_default_samples_are_hard_on_offsets():
     ({"entity_types": ["Drug"]}, "entity_types must be a tuple"),
     ({"setup": lambda self, kb: kb.query("ASK {}")}, r"setup\(None\) must work without a knowledge base"),
     ({"extract": lambda self, text: Extraction("someone-else")}, "must be the extractor's id 'capitals'"),
-    ({"extract": lambda self, text: [Mention("x", "Drug", 0, 1)]}, "must return an ontomed.model.Extraction"),
+    ({"extract": lambda self, text: [Mention("x", "Drug", 0, 1)]}, "must return an ontomed.values.Extraction"),
     ({"extract": lambda self, text: Extraction("capitals", tuple(
         Mention(m.group(), "Drug", m.start() + 1, m.end() + 1) for m in re.finditer(r"\b[A-Z][a-z]+\b", text)))},
      r"but text\[1:10\] is 'etformin '"),
@@ -153,7 +153,7 @@ def test_a_declared_entity_type_is_allowed():
 def test_an_id_taken_by_another_installed_extractor_is_named():
     from ontomed import plugins
 
-    with pytest.raises(AssertionError, match="'dictionary': the id is taken by ontomed.extractors.dictionary"):
+    with pytest.raises(AssertionError, match="'dictionary': the id is taken by ontomed.ingest.extractors.dictionary"):
         check_extractor(broken(id="dictionary"), registered=plugins.get_extractors())
 
 

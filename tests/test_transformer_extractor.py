@@ -18,7 +18,7 @@ import pytest
 
 from ontomed import plugins
 from ontomed.errors import BadInputError, NotFoundError
-from ontomed.extractors.transformer import TransformerExtractor, parse_label
+from ontomed.ingest.extractors.transformer import TransformerExtractor, parse_label
 from ontomed.iri import ENTITY, OM
 from ontomed.testing import DEFAULT_SAMPLES, check_extractor
 
@@ -116,7 +116,7 @@ def test_the_registered_extractor_reads_its_model_from_the_environment(model_pat
 
 
 def test_the_pipeline_links_its_mentions_and_reads_relations_between_them(model_path, monkeypatch):
-    from ontomed.pipeline import extract
+    from ontomed.ingest.pipeline import extract
 
     monkeypatch.setenv("ONTOMED_NER_MODEL", str(model_path))
     kb = make_example_kb()

@@ -113,7 +113,7 @@ class _Lookup:
         return self.preference is None or self.preference(iri) is not None
 
     def closest(self, text: str, limit: int = 5) -> tuple[tuple[str, str], ...]:
-        from ..search import name_index
+        from ..kb.names import name_index
 
         index = name_index(self.kb)
         found = []

@@ -50,7 +50,7 @@ import pyoxigraph as ox
 
 from .. import iri as I
 from ..errors import BadInputError
-from ..model import Evidence
+from ..values import Evidence
 from .names import NameResolver, Resolved, english_label
 
 if TYPE_CHECKING:

@@ -2,7 +2,7 @@
 
 A language model writes fluent text and, sometimes, things the graph does not
 say. Every generated sentence is therefore read back with ontomed's own
-extraction (:func:`ontomed.pipeline.extract` over the knowledge base: the
+extraction (:func:`ontomed.ingest.pipeline.extract` over the knowledge base: the
 entities it names, linked to their IRIs, and the relations it states) and
 matched to the facts the generator was given. A sentence is supported when
 
@@ -29,12 +29,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from .text import sentence_spans
+from ..ingest.sentences import sentence_spans
 from .verbalize import LIST_STYLES, Description, Statement, Templates, Verbalizer
 
 if TYPE_CHECKING:
-    from .kb import KnowledgeBase
-    from .model import Extraction
+    from ..kb import KnowledgeBase
+    from ..values import Extraction
 
 SUPPORTED, REPLACED, DROPPED, ADDED = "supported", "replaced", "dropped", "added"
 
@@ -125,7 +125,7 @@ class _Reading:
 
 def _read(kb: KnowledgeBase, texts: Sequence[str]) -> list[_Reading]:
     """Extract once over every paragraph (joined by blank lines, which end sentences)."""
-    from .pipeline import extract
+    from ..ingest.pipeline import extract
 
     readings = [_Reading([], []) for _ in texts]
     if not any(t.strip() for t in texts):

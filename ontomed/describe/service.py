@@ -2,7 +2,7 @@
 
 What ``ontomed describe``, ``ontomed generate``, the ``/verbalize`` route,
 entity pages and the benchmark call. A generated description is always
-checked (:mod:`ontomed.faithfulness`) before anyone sees it, and when the
+checked (:mod:`ontomed.describe.faithfulness`) before anyone sees it, and when the
 generator's model cannot be loaded the template text stands in, with a note
 saying why, rather than an error: the facts are still there to read.
 """
@@ -15,14 +15,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from .errors import BadInputError
+from ..errors import BadInputError
 from .faithfulness import CheckedText, check_batch
-from .lookup import resolve_entity
+from ..lookup import resolve_entity
 from .verbalize import DEFAULT_LIMIT, Description, Verbalizer, check_lang
 
 if TYPE_CHECKING:
-    from .base import TextGenerator
-    from .kb import KnowledgeBase
+    from ..components import TextGenerator
+    from ..kb import KnowledgeBase
 
 DEFAULT_GENERATOR = "transformer"
 MODES = ("template", "generate")
@@ -73,7 +73,7 @@ def describe_entities(kb: KnowledgeBase, names: Sequence[str], *, lang: str = "e
 
 def text_generator(name: str | None = None) -> TextGenerator:
     """A registered text generator by id (default: the Transformer generator)."""
-    from .plugins import get_text_generators
+    from ..plugins import get_text_generators
 
     generators = get_text_generators()
     chosen = name or DEFAULT_GENERATOR
@@ -89,7 +89,7 @@ def generate_descriptions(kb: KnowledgeBase, descriptions: Sequence[Description]
     ``options`` go to the generator (``model``, ``device``, ``threads``,
     ``batch_size``, ``max_new_tokens`` for the Transformer generator).
     """
-    from .generators.models import ModelUnavailableError
+    from .generators.language_models import ModelUnavailableError
 
     gen = text_generator(generator) if generator is None or isinstance(generator, str) else generator
     gen.setup(kb)
@@ -113,7 +113,7 @@ def _model_name(gen: TextGenerator, model: Any) -> str | None:
     if default:
         return str(default)
     if gen.id == DEFAULT_GENERATOR:
-        from .generators.models import DEFAULT_MODEL
+        from .generators.language_models import DEFAULT_MODEL
 
         return DEFAULT_MODEL
     return None
@@ -132,7 +132,7 @@ def neighbourhood_query(entity: str) -> str:
     """
     import pyoxigraph as ox
 
-    from . import iri as I
+    from .. import iri as I
 
     text = entity.strip()
     if I.is_iri(text) or text.startswith("ome:"):

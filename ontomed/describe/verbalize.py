@@ -33,12 +33,12 @@ from typing import TYPE_CHECKING, Any
 
 import pyoxigraph as ox
 
-from . import iri as I
-from .errors import BadInputError, OntomedError
-from .model import Entity, Fact
+from .. import iri as I
+from ..errors import BadInputError, OntomedError
+from ..values import Entity, Fact
 
 if TYPE_CHECKING:
-    from .kb import KnowledgeBase
+    from ..kb import KnowledgeBase
 
 LANGUAGES: tuple[str, ...] = ("en", "zh")
 #: How many facts of one property a description lists before "and N more".
@@ -189,7 +189,7 @@ def _bundled_plurals() -> dict[str, dict[str, tuple[str, str]]]:
     """property → {lang: (template, plural template)} in the ontology that ships with ontomed."""
     global _bundled
     if _bundled is None:
-        from .kb import bundled_ontology_path
+        from ..kb import bundled_ontology_path
 
         templates: dict[tuple[str, str], str] = {}
         plurals: dict[tuple[str, str], str] = {}
@@ -339,7 +339,7 @@ def running_case(label: str, proper: Container[str] = frozenset(),
     words are lower case. A word keeps its case when it is a symbol (a capital
     after the first letter, a digit, one letter: "CFTR", "HbA1c", "X-linked",
     "Ehlers-Danlos") or a proper noun: one of ``proper`` (the vocabulary writes
-    it capitalized inside its names, :func:`ontomed.search.word_cases`), or, when
+    it capitalized inside its names, :func:`ontomed.kb.names.word_cases`), or, when
     it is not one of ``common``, a word before "disease", "syndrome"… that does
     not look like an adjective ("Down syndrome"). Only the first word of a label
     in sentence case is looked at; in a label in Title Case, every word.
@@ -434,7 +434,7 @@ class Verbalizer:
     def _word_cases(self) -> tuple[Container[str], Container[str]]:
         """What the knowledge base's vocabulary says about the case of words (from the
         name index, kept per store state: read once per verbalizer)."""
-        from .search import name_index
+        from ..kb.names import name_index
 
         try:
             index = name_index(self.kb)
@@ -565,7 +565,7 @@ def ontology_verbalizer() -> Verbalizer:
     knowledge base (names are then the facts' own labels)."""
     global _ontology_verbalizer
     if _ontology_verbalizer is None:
-        from .kb import KnowledgeBase
+        from ..kb import KnowledgeBase
 
         kb = KnowledgeBase()
         kb.initialize()

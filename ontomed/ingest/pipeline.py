@@ -13,13 +13,13 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from .base import Extractor, Linker
-from .errors import BadInputError
-from .model import Document, Evidence, Extraction, Mention, SkippedDocument
+from ..components import Extractor, Linker
+from ..errors import BadInputError
+from ..values import Document, Evidence, Extraction, Mention, SkippedDocument
 from .readers import expand_sources, reader_for
 
 if TYPE_CHECKING:
-    from .kb import KnowledgeBase
+    from ..kb import KnowledgeBase
 
 DEFAULT_EXTRACTORS = ("dictionary",)
 DEFAULT_MIN_CONFIDENCE = 0.5
@@ -63,7 +63,7 @@ class BuildReport:
 
 
 def select_extractors(names: Sequence[str] | None) -> list[Extractor]:
-    from .plugins import get_extractor
+    from ..plugins import get_extractor
 
     chosen = list(names) if names else list(DEFAULT_EXTRACTORS)
     return [get_extractor(name) for name in dict.fromkeys(chosen)]
@@ -71,7 +71,7 @@ def select_extractors(names: Sequence[str] | None) -> list[Extractor]:
 
 def read_documents(sources: Iterable[str], *, stdin_format: str = "text") -> Iterator[Document | SkippedDocument]:
     """Every document of every source (files, directories, ``-``), with skips."""
-    from .plugins import get_readers
+    from ..plugins import get_readers
 
     readers = get_readers()
     for source in expand_sources(sources):
@@ -92,7 +92,7 @@ class ExtractionRunner:
     """Runs the chosen extractors over texts, links mentions, adds pattern relations."""
 
     def __init__(self, kb: KnowledgeBase | None, extractors: Sequence[Extractor]) -> None:
-        from .plugins import get_linkers
+        from ..plugins import get_linkers
 
         self.extractors = list(extractors)
         for extractor in self.extractors:
@@ -114,7 +114,7 @@ class ExtractionRunner:
         if extractor.finds_relations:
             return extraction
         from .extractors.relations import find_relations
-        from .text import sentence_spans
+        from .sentences import sentence_spans
 
         mentions = tuple(self._link(m) for m in extraction.mentions)
         relations = list(extraction.relations)

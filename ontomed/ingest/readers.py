@@ -14,9 +14,9 @@ from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
-from .base import Reader
-from .errors import BadInputError, NotFoundError
-from .model import Document, SkippedDocument
+from ..components import Reader
+from ..errors import BadInputError, NotFoundError
+from ..values import Document, SkippedDocument
 
 STDIN = "-"
 

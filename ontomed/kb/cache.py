@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 if TYPE_CHECKING:
-    from ..kb import KnowledgeBase
+    from .store import KnowledgeBase
 
 T = TypeVar("T")
 

@@ -14,10 +14,10 @@ from typing import TYPE_CHECKING
 
 import pyoxigraph as ox
 
-from . import iri as I
+from .. import iri as I
 
 if TYPE_CHECKING:
-    from .kb import KnowledgeBase
+    from .store import KnowledgeBase
 
 _UNDECLARED_INDIVIDUALS = """
 SELECT DISTINCT ?x WHERE {
@@ -34,7 +34,7 @@ SELECT DISTINCT ?x WHERE {
 def protege_triples(kb: KnowledgeBase) -> Iterator[ox.Triple]:
     """Every triple of the Protégé export, the ontology header first."""
     if not kb.is_initialized():
-        from .kb import bundled_ontology_path
+        from .store import bundled_ontology_path
 
         for q in ox.parse(path=str(bundled_ontology_path()), format=ox.RdfFormat.RDF_XML):
             yield ox.Triple(q.subject, q.predicate, q.object)

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
-from .errors import BadInputError
+from ..errors import BadInputError
 
 #: user-facing names → Oxigraph RDF formats (``owl`` files are RDF/XML).
 RDF_FORMATS: dict[str, ox.RdfFormat] = {

@@ -5,7 +5,7 @@ public identifier (``MESH:D003924``, ``HP:0002094``, ``DB00331``) finds its enti
 The names (every ``rdfs:label`` and ``skos:altLabel`` of an entity typed with
 an ontomed class) are read from the store, which takes 6-8 s on a knowledge
 base holding the full vocabularies, so the compiled index is kept beside the
-knowledge base per store state (:func:`ontomed.apps.cache.state_cached`, in
+knowledge base per store state (:func:`ontomed.kb.cache.state_cached`, in
 ``KB/cache/search-index-v7.pickle``): on an unchanged store it is read back
 without asking the store anything (0.3 s instead of 8 s); after a write, the
 number of label, synonym and type triples (three COUNT queries: a tenth of a
@@ -28,12 +28,12 @@ from typing import TYPE_CHECKING, Any
 
 import pyoxigraph as ox
 
-from . import iri as I
-from .errors import BadInputError
-from .vocab.records import _SPELLED_OUT
+from .. import iri as I
+from ..errors import BadInputError
+from ..vocab.records import _SPELLED_OUT
 
 if TYPE_CHECKING:
-    from .kb import KnowledgeBase
+    from .store import KnowledgeBase
 
 INDEX_VERSION = 7
 CLASSES = ("Drug", "Disease", "Symptom", "Gene", "Condition")
@@ -207,7 +207,7 @@ _CAPITALIZED = re.compile(r"[A-Z][a-z]+")
 
 def word_cases(names: Iterable[str]) -> tuple[frozenset[str], frozenset[str]]:
     """(proper, common): the words the vocabulary writes as proper nouns (eponyms, places,
-    genera) and as common words, lower-cased (:func:`ontomed.verbalize.running_case`).
+    genera) and as common words, lower-cased (:func:`ontomed.describe.verbalize.running_case`).
 
     The evidence is the names written in sentence case (HPO, OMIM: "Hereditary
     late-onset Parkinson disease", "Anemia of chronic disease"), where a word
@@ -256,7 +256,7 @@ def _cache_key(kb: KnowledgeBase) -> str:
 
 def name_index(kb: KnowledgeBase, *, refresh: bool = False) -> NameIndex:
     """The knowledge base's name index, built once per store state (see the module's doc)."""
-    from .apps.cache import state_cached
+    from .cache import state_cached
 
     with _no_gc():  # unpickling a few hundred thousand tuples: the collector would only rescan them
         return state_cached(kb, f"search-index-v{INDEX_VERSION}", content_key=_cache_key,
@@ -286,7 +286,7 @@ def search(kb: KnowledgeBase, text: str, *, types: Iterable[str] = (), limit: in
         if cls not in CLASSES:
             raise BadInputError(f"unknown type {t!r} (known: {', '.join(CLASSES)})")
         wanted.append(cls)
-    from .apps.names import by_identifier
+    from ..apps.names import by_identifier
 
     index = name_index(kb, refresh=refresh)
     hits = []

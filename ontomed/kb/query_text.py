@@ -93,7 +93,7 @@ def check_nesting(text: str, max_depth: int = MAX_NESTING) -> None:
     """Refuse SPARQL text that nests brackets deeper than ``max_depth`` (outside strings,
     IRIs and comments). A text with fewer brackets than that in all is let through at
     the cost of three ``str.count``; only the others are read token by token."""
-    from .errors import QuerySyntaxError
+    from ..errors import QuerySyntaxError
 
     if text.count("{") + text.count("(") + text.count("[") <= max_depth:
         return

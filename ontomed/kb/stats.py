@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from . import iri as I
+from .. import iri as I
 
 if TYPE_CHECKING:
-    from .kb import KnowledgeBase
+    from .store import KnowledgeBase
 
 _ENTITIES_BY_CLASS = """
 SELECT ?class (COUNT(DISTINCT ?e) AS ?n) WHERE {
@@ -51,7 +51,7 @@ def compute_stats(kb: KnowledgeBase, *, refresh: bool = False) -> dict[str, Any]
 
     The counts take 6-8 s on the 4.1M triples of the full vocabularies, every
     time, though the store rarely changes between two looks: on disk they are
-    kept per store state (:func:`ontomed.apps.cache.state_cached`), so an
+    kept per store state (:func:`ontomed.kb.cache.state_cached`), so an
     unchanged store answers in a fraction of a second. When the store's files
     changed (a write, or RocksDB compacting them afterwards) the number of
     quads and of writes that may delete decide whether anything did (1 s):
@@ -62,7 +62,7 @@ def compute_stats(kb: KnowledgeBase, *, refresh: bool = False) -> dict[str, Any]
     if kb.path is None:
         counts = _counts(kb)
     else:
-        from .apps.cache import state_cached
+        from .cache import state_cached
 
         counts = state_cached(kb, f"stats-v{STATS_VERSION}", content_key=_store_state, build=_counts,
                               refresh=refresh)

@@ -29,8 +29,8 @@ from typing import IO, Any, BinaryIO
 
 import pyoxigraph as ox
 
-from . import iri as I
-from .errors import (
+from .. import iri as I
+from ..errors import (
     AmbiguousError,
     BadInputError,
     NotFoundError,
@@ -40,7 +40,7 @@ from .errors import (
     file_error,
 )
 from .formats import check_rdf_xml, guess_rdf_format, rdf_format
-from .model import Entity, Evidence, Fact
+from ..values import Entity, Evidence, Fact
 from .query_text import check_nesting, syntax_error_message
 
 MEMORY = ":memory:"
@@ -109,7 +109,7 @@ class LoadReport:
 
 def bundled_ontology_path() -> Path:
     """``ontomed.owl`` as installed (inside the wheel) or in a source checkout."""
-    here = Path(__file__).resolve().parent
+    here = Path(__file__).resolve().parent.parent  # the ontomed package
     for candidate in (here / "ontologies" / "ontomed.owl", here.parent / "ontologies" / "ontomed.owl"):
         if candidate.is_file():
             return candidate
@@ -342,7 +342,7 @@ class KnowledgeBase:
 
     def ontology_version(self) -> str | None:
         """The ``owl:versionInfo`` of the ontology in the store (None without one)."""
-        from .ops.upgrade import store_version
+        from ..ops.upgrade import store_version
 
         return store_version(self.store)
 
@@ -350,7 +350,7 @@ class KnowledgeBase:
         """Replace an older ontomed ontology in the store by the bundled one, in one
         transaction, the data kept (:func:`ontomed.ops.upgrade.upgrade`); None when it is
         current. A newer ontology than the bundled one is refused (no downgrade)."""
-        from .ops.upgrade import upgrade
+        from ..ops.upgrade import upgrade
 
         self._check_writable()
         report = upgrade(self)
@@ -584,7 +584,7 @@ class KnowledgeBase:
 
         The ``om:``, ``ome:``, ``rdfs:``, ``skos:``, ``prov:`` … prefixes are
         predeclared. Oxigraph lists ``SELECT *``'s variables alphabetically;
-        :func:`ontomed.query_text.star_columns` gives the query's own order. Extra keyword arguments go to ``pyoxigraph.Store.query``
+        :func:`ontomed.kb.query_text.star_columns` gives the query's own order. Extra keyword arguments go to ``pyoxigraph.Store.query``
         (``default_graph``, ``named_graphs``, ``use_default_graph_as_union``).
         """
         known = dict(prefixes or I.PREFIXES)
@@ -1039,7 +1039,7 @@ class KnowledgeBase:
                   classes: Iterable[str] | None = None) -> Any:
         """The facts as a scipy CSR matrix over a stable entity index
         (:func:`ontomed.apps.adjacency.adjacency`; ``.to_torch()`` for torch)."""
-        from .apps.adjacency import adjacency
+        from ..apps.adjacency import adjacency
 
         return adjacency(self, None if properties is None else list(properties),
                          None if classes is None else list(classes))

@@ -35,12 +35,12 @@ from typing import TYPE_CHECKING, Any
 
 import pyoxigraph as ox
 
-from . import iri as I
-from .errors import BadInputError, ReasonerError
-from .export import protege_triples
+from .. import iri as I
+from ..errors import BadInputError, ReasonerError
+from ..kb.export import protege_triples
 
 if TYPE_CHECKING:
-    from .kb import KnowledgeBase
+    from ..kb import KnowledgeBase
 
 #: Java heap for HermiT when the caller does not say (owlready2's own default).
 DEFAULT_MEMORY_MB = 2000

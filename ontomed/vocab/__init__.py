@@ -2,7 +2,7 @@
 
 One module per source reads its bundled data (``drugs``, ``diseases``,
 ``hpo``, ``interactions``); ``merge`` makes one entity per real thing;
-``build`` writes the triples (cached) and imports them. ``ontomed.search``
+``build`` writes the triples (cached) and imports them. ``ontomed.kb.names``
 finds entities by name. ``ontologies/SOURCES.md`` says what is taken from where.
 """
 

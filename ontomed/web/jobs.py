@@ -34,9 +34,9 @@ import pyoxigraph as ox
 
 from .. import iri as I
 from ..errors import NotFoundError, OntomedError, QuerySyntaxError, StoreError
-from ..formats import check_rdf_xml
+from ..kb.formats import check_rdf_xml
 from ..kb import KnowledgeBase
-from ..query_text import reorder_tsv, star_columns, syntax_error_message
+from ..kb.query_text import reorder_tsv, star_columns, syntax_error_message
 from . import guard, protocol
 from .describe import entity_page, entity_rdf_query
 from .errors import HTTPError
@@ -203,7 +203,7 @@ def solutions(result: ox.QuerySolutions, fmt: ox.QueryResultsFormat, max_rows: i
     """Rows as ``fmt``: written as they are evaluated, or (with a cap) once the cap has decided.
 
     ``columns``: the order of ``SELECT *``'s columns when it is not Oxigraph's (alphabetical,
-    see :func:`ontomed.query_text.star_columns`); such a result is put in that order
+    see :func:`ontomed.kb.query_text.star_columns`); such a result is put in that order
     through TSV, so it is held until complete rather than streamed.
     """
     if not max_rows and columns is None:
@@ -366,7 +366,7 @@ def entity_rdf(kb: KnowledgeBase, *, iri: str, fmt: str, max_rows: int) -> Outco
 
 def search_names(kb: KnowledgeBase, *, text: str, types: Sequence[str] = (), limit: int = 20) -> list[dict[str, Any]]:
     """``ontomed search`` for the header's search box: the same index and ranking."""
-    from ..search import search
+    from ..kb.names import search
 
     return [hit.to_dict() for hit in search(kb, text, types=list(types), limit=limit)]
 

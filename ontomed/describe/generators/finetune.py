@@ -2,7 +2,7 @@
 
 A small instruction model rewrites well but drifts from the facts; trained on
 pairs of its own prompt (the facts and their template sentences, exactly as
-:func:`~ontomed.generators.transformer.prompt_text` writes them) and the
+:func:`~ontomed.describe.generators.transformer.prompt_text` writes them) and the
 template description as the answer, it learns to say those facts in that
 register and stops adding others. Entities, not examples, are split into
 training and held-out sets (every language of an entity on the same side), so
@@ -31,14 +31,14 @@ from typing import TYPE_CHECKING, Any
 
 import pyoxigraph as ox
 
-from ..errors import BadInputError
+from ...errors import BadInputError
 from ..faithfulness import check_batch
 from ..verbalize import DEFAULT_LIMIT, Description, Verbalizer, check_lang
-from .models import LoadedModel, forget_loaded, load_model
+from .language_models import LoadedModel, forget_loaded, load_model
 from .transformer import DEFAULT_MAX_NEW_TOKENS, TransformerGenerator, prompt_text
 
 if TYPE_CHECKING:
-    from ..kb import KnowledgeBase
+    from ...kb import KnowledgeBase
 
 REPORT_FILE = "ontomed-finetune.json"
 Progress = Callable[[str], None]

@@ -37,8 +37,8 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from ..devices import resolve_device  # noqa: F401 - re-exported for callers
-from ..errors import BadInputError, OntomedError
+from ...devices import resolve_device  # noqa: F401 - re-exported for callers
+from ...errors import BadInputError, OntomedError
 
 #: What ``--model`` means when it is not given.
 DEFAULT_MODEL = "smollm2-135m-instruct"

@@ -5,12 +5,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from ..base import TextGenerator
-from ..model import Fact
+from ...components import TextGenerator
+from ...values import Fact
 from ..verbalize import Description, Verbalizer, ontology_verbalizer
 
 if TYPE_CHECKING:
-    from ..kb import KnowledgeBase
+    from ...kb import KnowledgeBase
 
 
 class TemplateGenerator(TextGenerator):

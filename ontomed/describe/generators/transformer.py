@@ -11,7 +11,7 @@ prompted exactly as it was trained.
 Decoding is greedy (the same facts give the same text), batched across
 entities (left padding; prompts sorted by length so a batch pads little), and
 bounded by ``max_new_tokens``. The text it returns is the model's, unchecked:
-:mod:`ontomed.faithfulness` checks it (``generate`` does so itself).
+:mod:`ontomed.describe.faithfulness` checks it (``generate`` does so itself).
 """
 
 from __future__ import annotations
@@ -23,14 +23,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from ..base import TextGenerator
-from ..errors import BadInputError
-from ..model import Fact
+from ...components import TextGenerator
+from ...errors import BadInputError
+from ...values import Fact
 from ..verbalize import Description, Verbalizer, ontology_verbalizer
-from .models import DEFAULT_MODEL, LoadedModel, ModelUnavailableError, load_model
+from .language_models import DEFAULT_MODEL, LoadedModel, ModelUnavailableError, load_model
 
 if TYPE_CHECKING:
-    from ..kb import KnowledgeBase
+    from ...kb import KnowledgeBase
 
 log = logging.getLogger("ontomed.generation")
 

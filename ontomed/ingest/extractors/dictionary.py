@@ -26,14 +26,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .. import iri as I
-from ..base import Extractor, Linker
-from ..model import Extraction, Mention
-from ..text import sentence_spans
-from ..vocab.hygiene import ENGLISH_WORDS
+from ... import iri as I
+from ...components import Extractor, Linker
+from ...values import Extraction, Mention
+from ..sentences import sentence_spans
+from ...vocab.hygiene import ENGLISH_WORDS
 
 if TYPE_CHECKING:
-    from ..kb import KnowledgeBase
+    from ...kb import KnowledgeBase
 
 ENTITY_TYPES = ("Drug", "Gene", "Disease", "Symptom")  # priority when an entity has several
 #: Names of these classes are matched (so that "ACE inhibitors" is not read as the gene ACE)

@@ -21,8 +21,8 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from .. import iri as I
-from ..model import Mention, Relation
+from ... import iri as I
+from ...values import Mention, Relation
 
 _PLACE = "\u27e8{}\u27e9"  # ⟨Drug⟩
 

@@ -41,14 +41,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from .. import iri as I
-from ..base import Extractor
-from ..devices import resolve_device
-from ..errors import BadInputError, NotFoundError
-from ..model import Extraction, Mention
+from ... import iri as I
+from ...components import Extractor
+from ...devices import resolve_device
+from ...errors import BadInputError, NotFoundError
+from ...values import Extraction, Mention
 
 if TYPE_CHECKING:
-    from ..kb import KnowledgeBase
+    from ...kb import KnowledgeBase
 
 Aggregation = Literal["first", "average"]
 

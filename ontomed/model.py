@@ -1,0 +1,17 @@
+"""Compatibility: the value types now live in :mod:`ontomed.values`; import them from
+``ontomed`` (``from ontomed import Fact``)."""
+
+from .values import (
+    Document,
+    Entity,
+    Evidence,
+    Extraction,
+    Fact,
+    Mention,
+    Relation,
+    SkippedDocument,
+    evidence_to_dict,
+)
+
+__all__ = ["Document", "Entity", "Evidence", "Extraction", "Fact", "Mention", "Relation",
+           "SkippedDocument", "evidence_to_dict"]
