@@ -188,10 +188,10 @@ def _process(kb: KnowledgeBase, runner: ExtractionRunner, docs: list[Document], 
         report.documents += 1
         if not kb.has_document(doc.iri):
             report.documents_new += 1
-        quads = builder.document(doc.text, title=doc.title, identifier=doc.id,
-                                 source=str(doc.metadata.get("url") or doc.source or "") or None)
-        documents.extend(quads)
-        doc_iri = quads[0].subject.value
+        written = builder.document(doc.text, title=doc.title, identifier=doc.id,
+                                   source=str(doc.metadata.get("url") or doc.source or "") or None)
+        documents.extend(written.quads)
+        doc_iri = written.iri
         for extraction in extractions:
             report.mentions += len(extraction.mentions)
             report.linked_by_preference += sum(1 for m in extraction.mentions if m.candidates)

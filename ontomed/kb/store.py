@@ -41,6 +41,7 @@ from ..errors import (
 )
 from .formats import check_rdf_xml, guess_rdf_format, rdf_format
 from ..values import Entity, Evidence, Fact
+from .quads import QuadBuilder, document_quads, term
 from .query_text import check_nesting, syntax_error_message
 
 MEMORY = ":memory:"
@@ -65,14 +66,6 @@ _OWL_AXIOM = ox.NamedNode(I.OWL + "Axiom")
 _ANN_SOURCE = ox.NamedNode(I.OWL + "annotatedSource")
 _ANN_PROPERTY = ox.NamedNode(I.OWL + "annotatedProperty")
 _ANN_TARGET = ox.NamedNode(I.OWL + "annotatedTarget")
-_WAS_DERIVED_FROM = ox.NamedNode(I.WAS_DERIVED_FROM)
-_EXTRACTED_BY = ox.NamedNode(I.EXTRACTED_BY)
-_GENERATED_AT_TIME = ox.NamedNode(I.GENERATED_AT_TIME)
-_EVIDENCE_TEXT = ox.NamedNode(I.EVIDENCE_TEXT)
-_CONFIDENCE = ox.NamedNode(I.CONFIDENCE)
-_SOURCE_RECORD = ox.NamedNode(I.SOURCE_RECORD)
-_XSD_DECIMAL = ox.NamedNode(I.XSD + "decimal")
-_XSD_DATETIME = ox.NamedNode(I.XSD + "dateTime")
 _DEFAULT = ox.DefaultGraph()
 
 _EVIDENCE_FIELDS = {
@@ -155,40 +148,20 @@ def _rdf_syntax_error(exc: SyntaxError, source: str) -> RDFSyntaxError:
     return RDFSyntaxError(msg, source=source, line=line, column=col)
 
 
-def _decimal(value: float) -> ox.Literal:
-    """An xsd:decimal in its lexical form: never an exponent ("1e-05" is not a decimal)."""
-    text = f"{value:.6f}".rstrip("0")
-    return ox.Literal(text + "0" if text.endswith(".") else text, datatype=_XSD_DECIMAL)
-
-
-def _literal(value: Any, lang: str | None = None) -> ox.Literal:
-    if isinstance(value, ox.Literal):
-        return value
-    if isinstance(value, bool):
-        return ox.Literal(value)
-    if isinstance(value, float):
-        return _decimal(value)
-    if isinstance(value, int):
-        return ox.Literal(value)
-    if isinstance(value, _dt.datetime):
-        return ox.Literal(value.isoformat(), datatype=_XSD_DATETIME)
-    return ox.Literal(str(value), language=lang) if lang else ox.Literal(str(value))
-
-
-def _python_value(term: Any) -> Any:
-    if isinstance(term, ox.Literal):
-        dt = term.datatype.value
+def _python_value(node: Any) -> Any:
+    if isinstance(node, ox.Literal):
+        dt = node.datatype.value
         if dt == I.XSD + "decimal" or dt == I.XSD + "double" or dt == I.XSD + "float":
-            return float(term.value)
+            return float(node.value)
         if dt == I.XSD + "integer":
-            return int(term.value)
+            return int(node.value)
         if dt == I.XSD + "boolean":
-            return term.value == "true"
+            return node.value == "true"
         if dt == I.XSD + "dateTime":
             with contextlib.suppress(ValueError):
-                return _dt.datetime.fromisoformat(term.value.replace("Z", "+00:00"))
-        return term.value
-    return term.value
+                return _dt.datetime.fromisoformat(node.value.replace("Z", "+00:00"))
+        return node.value
+    return node.value
 
 
 def preferred_label(labels: Iterable[str]) -> str:
@@ -198,29 +171,6 @@ def preferred_label(labels: Iterable[str]) -> str:
     point order. It depends on the labels only, never on the order they were loaded."""
     return min(labels, key=lambda label: (label == label.lower() and label != label.upper(),
                                           len(label), label))
-
-
-def _term(value: str) -> ox.NamedNode:
-    try:
-        return ox.NamedNode(value)
-    except ValueError as exc:
-        raise BadInputError(f"not a valid IRI: {value!r} ({exc})") from None
-
-
-def _document_quads(text: str, *, title: str | None, identifier: str | None,
-                    source: str | None) -> list[ox.Quad]:
-    doc = ox.NamedNode(I.document_iri(text))
-    quads = [
-        ox.Quad(doc, _RDF_TYPE, _NAMED_INDIVIDUAL, _DEFAULT),
-        ox.Quad(doc, _RDF_TYPE, ox.NamedNode(I.OM + "Document"), _DEFAULT),
-    ]
-    if title:
-        quads.append(ox.Quad(doc, ox.NamedNode(I.DCTERMS + "title"), ox.Literal(title), _DEFAULT))
-    if identifier:
-        quads.append(ox.Quad(doc, ox.NamedNode(I.DCTERMS + "identifier"), ox.Literal(identifier), _DEFAULT))
-    if source:
-        quads.append(ox.Quad(doc, ox.NamedNode(I.DCTERMS + "source"), ox.Literal(source), _DEFAULT))
-    return quads
 
 
 class KnowledgeBase:
@@ -421,7 +371,7 @@ class KnowledgeBase:
                     by_entity.setdefault((row["e"], label.language or ""), []).append(label)  # type: ignore[index]
         else:
             for iri in entities:
-                node = _term(I.entity_iri(iri))
+                node = term(I.entity_iri(iri))
                 for q in self.store.quads_for_pattern(node, _RDFS_LABEL, None, _DEFAULT):
                     if isinstance(q.object, ox.Literal):
                         by_entity.setdefault((node, q.object.language or ""), []).append(q.object)
@@ -456,7 +406,7 @@ class KnowledgeBase:
         if not src.is_file():
             raise NotFoundError(f"{src}: no such file")
         fmt = rdf_format(format) if format else guess_rdf_format(src)
-        to_graph = _term(graph) if graph else _DEFAULT
+        to_graph = term(graph) if graph else _DEFAULT
         if graph and fmt.supports_datasets:
             raise BadInputError(f"{src}: --graph cannot be used with {fmt.name}, which names its own graphs")
         base = base_iri or src.resolve().as_uri()
@@ -540,7 +490,7 @@ class KnowledgeBase:
         before = len(self.store)
         try:
             self.store.load(input=data, format=fmt, base_iri=base_iri,
-                            to_graph=_term(graph) if graph else _DEFAULT)
+                            to_graph=term(graph) if graph else _DEFAULT)
         except SyntaxError as exc:
             raise _rdf_syntax_error(exc, "data") from None
         self._object_properties = self._classes = self._symmetric = None
@@ -623,47 +573,12 @@ class KnowledgeBase:
         usual resolvable form. Adding the same entity again adds only what is new.
         """
         self._check_writable()
-        quads = list(self._entity_quads(name_or_iri, cls, label, labels=labels, synonyms=synonyms,
-                                        identifiers=identifiers, broader=broader,
-                                        definition=definition, lang=lang))
-        self.store.extend(quads)
-        self.tidy_labels([quads[0].subject.value])
-        return quads[0].subject.value
-
-    def _entity_quads(self, name_or_iri: str, cls: str, label: str, *,
-                      labels: Mapping[str, str | Iterable[str]] | None,
-                      synonyms: Iterable[str],
-                      identifiers: Mapping[str, str | Iterable[str]] | Iterable[tuple[str, str]],
-                      broader: Iterable[str], definition: str | None,
-                      lang: str) -> Iterator[ox.Quad]:
-        if not label or not label.strip():
-            raise BadInputError("an entity needs a non-empty label")
-        subject = _term(I.entity_iri(name_or_iri))
-        yield ox.Quad(subject, _RDF_TYPE, _NAMED_INDIVIDUAL, _DEFAULT)
-        cls_iri = I.class_iri(cls)
-        if cls_iri not in self.classes():
-            known = ", ".join(sorted(I.shorten(c) for c in self.classes() if c.startswith(I.OM)))
-            raise BadInputError(f"{I.shorten(cls_iri)} is not a class of the ontology (known: {known})")
-        yield ox.Quad(subject, _RDF_TYPE, _term(cls_iri), _DEFAULT)
-        yield ox.Quad(subject, _RDFS_LABEL, ox.Literal(label.strip(), language=lang), _DEFAULT)
-        for other_lang, values in (labels or {}).items():
-            for value in [values] if isinstance(values, str) else values:
-                yield ox.Quad(subject, _RDFS_LABEL, ox.Literal(value, language=other_lang), _DEFAULT)
-        for syn in synonyms:
-            if syn and syn.strip() and syn.strip() != label.strip():
-                yield ox.Quad(subject, _SKOS_ALT, ox.Literal(syn.strip(), language=lang), _DEFAULT)
-        pairs = identifiers.items() if isinstance(identifiers, Mapping) else identifiers
-        for scheme, values in pairs:
-            for value in [values] if isinstance(values, str) else values:
-                try:
-                    target = I.identifier_iri(scheme, value)
-                except ValueError as exc:
-                    raise BadInputError(str(exc)) from None
-                yield ox.Quad(subject, _SKOS_MATCH, ox.NamedNode(target), _DEFAULT)
-        for parent in broader:
-            yield ox.Quad(subject, _SKOS_BROADER, _term(I.entity_iri(parent)), _DEFAULT)
-        if definition:
-            yield ox.Quad(subject, _SKOS_DEF, ox.Literal(definition, language=lang), _DEFAULT)
+        written = self.quad_builder().entity(name_or_iri, cls, label, labels=labels,
+                                             synonyms=synonyms, identifiers=identifiers,
+                                             broader=broader, definition=definition, lang=lang)
+        self.store.extend(written.quads)
+        self.tidy_labels([written.iri])
+        return written.iri
 
     def add_fact(self, subject: str, prop: str, object: str,
                  evidence: Evidence | Iterable[Evidence] | None = None) -> Fact:
@@ -675,9 +590,9 @@ class KnowledgeBase:
         changes nothing.
         """
         self._check_writable()
-        quads, fact = self._fact_quads(subject, prop, object, evidence)
-        self.store.extend(quads)
-        return fact
+        written = self.quad_builder().fact(subject, prop, object, evidence)
+        self.store.extend(written.quads)
+        return written.fact
 
     def add_facts(self, facts: Iterable[tuple[str, str, str, Evidence | Iterable[Evidence] | None]],
                   *, also: Iterable[ox.Quad] = ()) -> AddReport:
@@ -688,105 +603,49 @@ class KnowledgeBase:
         """
         self._check_writable()
         batch: list[ox.Quad] = list(also)
-        pending: set[str] = set()
+        builder = self.quad_builder()
         seen: set[tuple[str, str, str]] = set()
         n = new = 0
         for s, p, o, ev in facts:
-            quads, fact = self._fact_quads(s, p, o, ev, pending)
+            written = builder.fact(s, p, o, ev)
+            fact = written.fact
             key = (fact.subject, fact.predicate, fact.object)
             if key not in seen and not self.has_fact(*key):
                 new += 1
             seen.add(key)
-            batch.extend(quads)
+            batch.extend(written.quads)
             n += 1
         self.store.extend(batch)
-        return AddReport(n, new, len(pending))
+        return AddReport(n, new, len(builder.pending))
 
     def has_fact(self, subject: str, prop: str, object: str) -> bool:
         """Is ``subject prop object`` asserted (in the default graph)?"""
-        s, p, o = (_term(I.entity_iri(subject)), _term(I.property_iri(prop)), _term(I.entity_iri(object)))
+        s, p, o = (term(I.entity_iri(subject)), term(I.property_iri(prop)), term(I.entity_iri(object)))
         return any(True for _ in self.store.quads_for_pattern(s, p, o, _DEFAULT))
 
     def has_document(self, iri: str) -> bool:
         return any(True for _ in self.store.quads_for_pattern(
-            _term(iri), _RDF_TYPE, ox.NamedNode(I.OM + "Document"), _DEFAULT))
-
-    def _fact_quads(self, subject: str, prop: str, object: str,
-                    evidence: Evidence | Iterable[Evidence] | None,
-                    pending: set[str] | None = None) -> tuple[list[ox.Quad], Fact]:
-        s = _term(I.entity_iri(subject))
-        p_iri = I.property_iri(prop)
-        if p_iri not in self.object_properties():
-            known = ", ".join(sorted(I.shorten(x) for x in self.object_properties() if x.startswith(I.OM)))
-            raise BadInputError(f"{I.shorten(p_iri)} is not an object property of the ontology (known: {known})")
-        p = ox.NamedNode(p_iri)
-        o = _term(I.entity_iri(object))
-        quads = [
-            ox.Quad(s, p, o, _DEFAULT),
-            ox.Quad(s, _RDF_TYPE, _NAMED_INDIVIDUAL, _DEFAULT),
-            ox.Quad(o, _RDF_TYPE, _NAMED_INDIVIDUAL, _DEFAULT),
-        ]
-        es, eo = s, o
-        if p_iri in self.symmetric_properties() and s != o:
-            # stated both ways, so that plain SPARQL finds it from either side; the evidence
-            # annotates one direction (subject < object), so it is never duplicated
-            quads.append(ox.Quad(o, p, s, _DEFAULT))
-            if o.value < s.value:
-                es, eo = o, s
-        items: list[Evidence] = (
-            [] if evidence is None else [evidence] if isinstance(evidence, Evidence) else list(evidence)
-        )
-        for ev in items:
-            quads.extend(self._evidence_quads(es, p, eo, ev, pending if pending is not None else set()))
-        return quads, Fact(s.value, p_iri, o.value, tuple(items))
-
-    def _evidence_quads(self, s: ox.NamedNode, p: ox.NamedNode, o: ox.NamedNode,
-                        ev: Evidence, pending: set[str]) -> list[ox.Quad]:
-        """The annotation node's quads, or none when this evidence is already recorded
-        (in the store, or earlier in the same batch: ``pending`` holds those node ids)."""
-        key = "\x1f".join([s.value, p.value, o.value, ev.document, ev.text or "",
-                           ev.extractor, ev.source_record or ""])
-        node_id = "ev" + hashlib.sha256(key.encode("utf-8")).hexdigest()[:32]
-        node = ox.BlankNode(node_id)
-        if node_id in pending or any(
-                True for _ in self.store.quads_for_pattern(node, _RDF_TYPE, _OWL_AXIOM, _DEFAULT)):
-            return []
-        pending.add(node_id)
-        when = ev.generated_at or _dt.datetime.now(_dt.timezone.utc).replace(microsecond=0)
-        quads = [
-            ox.Quad(node, _RDF_TYPE, _OWL_AXIOM, _DEFAULT),
-            ox.Quad(node, _ANN_SOURCE, s, _DEFAULT),
-            ox.Quad(node, _ANN_PROPERTY, p, _DEFAULT),
-            ox.Quad(node, _ANN_TARGET, o, _DEFAULT),
-            ox.Quad(node, _WAS_DERIVED_FROM, _term(ev.document), _DEFAULT),
-            ox.Quad(node, _EXTRACTED_BY, ox.Literal(ev.extractor), _DEFAULT),
-            ox.Quad(node, _GENERATED_AT_TIME, _literal(when), _DEFAULT),
-        ]
-        if ev.text:
-            quads.append(ox.Quad(node, _EVIDENCE_TEXT, ox.Literal(ev.text), _DEFAULT))
-        if ev.confidence is not None:
-            quads.append(ox.Quad(node, _CONFIDENCE, _decimal(float(ev.confidence)), _DEFAULT))
-        if ev.source_record:
-            quads.append(ox.Quad(node, _SOURCE_RECORD, ox.Literal(ev.source_record), _DEFAULT))
-        for key_, value in ev.annotations.items():
-            prop = key_ if I.is_iri(key_) else I.property_iri(key_)
-            quads.append(ox.Quad(node, _term(prop), _literal(value), _DEFAULT))
-        return quads
+            term(iri), _RDF_TYPE, ox.NamedNode(I.OM + "Document"), _DEFAULT))
 
     def add_document(self, text: str, *, title: str | None = None,
                      identifier: str | None = None, source: str | None = None) -> str:
         """Record a source document (identified by the hash of its text); returns its IRI."""
         self._check_writable()
-        quads = _document_quads(text, title=title, identifier=identifier, source=source)
-        self.store.extend(quads)
-        return quads[0].subject.value
+        written = document_quads(text, title=title, identifier=identifier, source=source)
+        self.store.extend(written.quads)
+        return written.iri
 
     # -- bulk writing --------------------------------------------------------
     def quad_builder(self) -> QuadBuilder:
         """Entities, facts and documents as quads, by the same rules as ``add_entity``,
         ``add_fact`` and ``add_document``, without writing them: for imports of
         hundreds of thousands of facts, written at once with :meth:`add_quads`."""
-        return QuadBuilder(self)
+        return QuadBuilder(classes=self.classes(), properties=self.object_properties(),
+                           symmetric=self.symmetric_properties(), recorded=self._has_evidence_node)
+
+    def _has_evidence_node(self, node_id: str) -> bool:
+        return any(True for _ in self.store.quads_for_pattern(
+            ox.BlankNode(node_id), _RDF_TYPE, _OWL_AXIOM, _DEFAULT))
 
     def add_quads(self, quads: Iterable[ox.Quad]) -> None:
         """Write ready-made quads with Oxigraph's bulk writer.
@@ -846,7 +705,7 @@ class KnowledgeBase:
         text = iri_or_label.strip()
         if I.is_iri(text) or text.startswith("ome:"):
             iri = I.entity_iri(text)
-            if any(True for _ in self.store.quads_for_pattern(_term(iri), None, None)):
+            if any(True for _ in self.store.quads_for_pattern(term(iri), None, None)):
                 return iri
             raise NotFoundError(f"no entity {iri} in the knowledge base")
         found = self.find_entities(text)
@@ -992,7 +851,7 @@ class KnowledgeBase:
         fmt = rdf_format(format)
         opts: dict[str, Any] = {"format": fmt}
         if not fmt.supports_datasets:
-            opts["from_graph"] = _term(graph) if graph else _DEFAULT
+            opts["from_graph"] = term(graph) if graph else _DEFAULT
         elif graph:
             raise BadInputError(f"--graph selects one graph; {fmt.name} exports them all (use ttl, nt, xml or jsonld)")
         if fmt in (ox.RdfFormat.TURTLE, ox.RdfFormat.TRIG, ox.RdfFormat.RDF_XML):
@@ -1099,44 +958,3 @@ class KnowledgeBase:
                     "removals", 0)
         return int(self._meta.get("removals", 0))
 
-
-class QuadBuilder:
-    """Builds the quads ``add_entity``, ``add_fact`` and ``add_document`` would write.
-
-    Nothing is written: a bulk import builds quads here (or in a cache file)
-    and writes them at once with :meth:`KnowledgeBase.add_quads`. Evidence
-    nodes keep their deterministic ids, and each is built once per builder;
-    evidence already in the store is left out.
-    """
-
-    def __init__(self, kb: KnowledgeBase) -> None:
-        self._kb = kb
-        self._pending: set[str] = set()
-
-    def entity(self, name_or_iri: str, classes: str | Iterable[str], label: str, *,
-               labels: Mapping[str, str | Iterable[str]] | None = None,
-               synonyms: Iterable[str] = (),
-               identifiers: Mapping[str, str | Iterable[str]] | Iterable[tuple[str, str]] = (),
-               broader: Iterable[str] = (), definition: str | None = None,
-               lang: str = "en") -> list[ox.Quad]:
-        """An entity of one class or several (``["Disease", "Symptom"]``)."""
-        first, *more = [classes] if isinstance(classes, str) else list(classes)
-        quads = list(self._kb._entity_quads(name_or_iri, first, label, labels=labels,
-                                            synonyms=synonyms, identifiers=identifiers,
-                                            broader=broader, definition=definition, lang=lang))
-        subject = quads[0].subject
-        for cls in more:
-            cls_iri = I.class_iri(cls)
-            if cls_iri not in self._kb.classes():
-                raise BadInputError(f"{I.shorten(cls_iri)} is not a class of the ontology")
-            quads.append(ox.Quad(subject, _RDF_TYPE, ox.NamedNode(cls_iri), _DEFAULT))
-        return quads
-
-    def fact(self, subject: str, prop: str, object: str,
-             evidence: Evidence | Iterable[Evidence] | None = None) -> list[ox.Quad]:
-        return self._kb._fact_quads(subject, prop, object, evidence, self._pending)[0]
-
-    def document(self, text: str, *, title: str | None = None, identifier: str | None = None,
-                 source: str | None = None) -> list[ox.Quad]:
-        """A source document; its IRI is ``quads[0].subject``."""
-        return _document_quads(text, title=title, identifier=identifier, source=source)

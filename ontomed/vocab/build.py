@@ -34,11 +34,12 @@ from typing import TYPE_CHECKING, Any
 import pyoxigraph as ox
 
 from .. import iri as I
+from ..kb import preferred_label
+from ..kb.quads import QuadBuilder
 from ..errors import BadInputError
 from . import diseases, drugs, hpo, interactions
 from .merge import Merged, merge
 from .packages import PACKAGES
-from ..kb import preferred_label
 from .records import DRUG, DRUG_CLASS, Record, SourceResult
 
 if TYPE_CHECKING:
@@ -56,9 +57,7 @@ SYMMETRIC = frozenset({"interactsWith"})
 #: Bump when the triples change in a way the code hash would not catch.
 CACHE_FORMAT = 2
 #: Besides ontomed/vocab/*.py, the modules whose code shapes the triples.
-_CODE_FILES = ("kb.py", "iri.py")
-_NAMED_INDIVIDUAL = ox.NamedNode(I.OWL + "NamedIndividual")
-_OWL_AXIOM = ox.NamedNode(I.OWL + "Axiom")
+_CODE_FILES = ("kb/quads.py", "kb/store.py", "iri.py")
 _RDFS_LABEL = ox.NamedNode(I.RDFS + "label")
 _SKOS_ALT = ox.NamedNode(I.SKOS + "altLabel")
 #: Quads are written and stored in chunks of this many: Oxigraph's bulk writer is
@@ -178,9 +177,7 @@ def vocabulary_quads(vocab: Vocabulary, sources: Sequence[str],
     everything its records say, so it has a label and a class). ``summaries``
     (by source) are filled in as the quads are produced.
     """
-    from ..kb import KnowledgeBase
-
-    builder = KnowledgeBase().quad_builder()  # a scratch store: every evidence node is built
+    builder = QuadBuilder()  # the contract's schema; every evidence node is built
     summaries = summaries if summaries is not None else {}
     facts = [(name, f) for name in sources if name in vocab.results
              for f in vocab.results[name].facts]
@@ -200,7 +197,7 @@ def vocabulary_quads(vocab: Vocabulary, sources: Sequence[str],
             package = f"{PACKAGES[name].distribution} {vocab.versions[name]}"
             for text, title, identifier in vocab.results[name].documents:
                 yield from builder.document(text, title=title, identifier=identifier,
-                                            source=package)
+                                            source=package).quads
 
 
 class _EntityContent:
@@ -278,12 +275,14 @@ class _EntityContent:
                 if len(entity.records) > 1:
                     summary.merged += sum(1 for r in entity.records
                                           if SOURCE_OF_ORIGIN[r.origin] == source)
-        quads: list[ox.Quad] = builder.entity(
+        written = builder.entity(
             "ome:" + entity.slug, list(entity.classes), entity.label,
             labels=labels, synonyms=synonyms, identifiers=identifiers,
             broader=["ome:" + b for b in broader])
+        quads = list(written.quads)
+        subject = ox.NamedNode(written.iri)
         for value, lang in foreign_synonyms:
-            quads.append(ox.Quad(quads[0].subject, _SKOS_ALT, ox.Literal(value, language=lang)))
+            quads.append(ox.Quad(subject, _SKOS_ALT, ox.Literal(value, language=lang)))
         return quads
 
 
@@ -306,20 +305,15 @@ def _fact_quads(builder: Any, vocab: Vocabulary, facts: list[tuple[str, Any]],
             s, o = o, s  # one fact per pair, whichever drug the record names first
         key = (s, fact.prop, o)
         distinct[name].add(key)
-        quads = builder.fact("ome:" + s, fact.prop, "ome:" + o, fact.evidence)
+        written = builder.fact("ome:" + s, fact.prop, "ome:" + o, fact.evidence)
         if summary is not None:  # evidence nodes: one per (fact, record), however often listed
-            summary.evidence += sum(1 for q in quads[3:] if q.object == _OWL_AXIOM)
-        # quads[0] is the fact, said once however much evidence it has (a symmetric one
-        # both ways: quads[3] is the other direction); quads[1:3] declare both ends named
-        # individuals, which their entity quads did already
-        assert quads[1].object == _NAMED_INDIVIDUAL and quads[2].object == _NAMED_INDIVIDUAL
-        stated = 4 if fact.prop in SYMMETRIC else 3
+            summary.evidence += written.evidence_nodes
+        # the fact is said once however much evidence it has (a symmetric one both ways);
+        # its ends' declarations are left out, their entity quads made them already
         if key not in asserted:
             asserted.add(key)
-            yield quads[0]
-            if stated == 4:
-                yield quads[3]
-        yield from quads[stated:]
+            yield from written.statements
+        yield from written.evidence
     for name, keys in distinct.items():
         if name in summaries:
             summaries[name].facts = len(keys)
