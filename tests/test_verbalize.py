@@ -15,7 +15,7 @@ from ontomed.cli import cli
 from ontomed.errors import AmbiguousError, BadInputError, NotFoundError
 from ontomed.describe.faithfulness import check, check_batch
 from ontomed.describe.service import describe_cached, neighbourhood_query
-from ontomed.lookup import resolve_entity
+from ontomed.kb.names import resolve_entity
 from ontomed.values import Fact
 from ontomed.describe.verbalize import Verbalizer, describe, join_list, verbalize
 

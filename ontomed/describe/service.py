@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..errors import BadInputError
 from .faithfulness import CheckedText, check_batch
-from ..lookup import resolve_entity
+from ..kb.names import resolve_entity
 from .verbalize import DEFAULT_LIMIT, Description, Verbalizer, check_lang
 
 if TYPE_CHECKING:

@@ -20,9 +20,9 @@ from .store import (
     KnowledgeBase,
     LoadReport,
     QuadBuilder,
-    bundled_ontology_path,
     preferred_label,
 )
+from .ontology import bundled_ontology_path
 
 __all__ = [
     "KB_FORMAT_VERSION",

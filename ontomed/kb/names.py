@@ -12,6 +12,10 @@ number of label, synonym and type triples (three COUNT queries: a tenth of a
 second) decides whether it still holds. A change that keeps all three counts
 equal (a label renamed in place by a SPARQL update) is not seen until
 ``refresh=True`` (``ontomed search --refresh``).
+
+:func:`resolve_entity` answers a name a person gave (CLI arguments, web forms): exact
+names through :meth:`KnowledgeBase.resolve`; an unknown one lists the closest names from
+the same index ("metfromin" → metformin), an ambiguous one the entities it could mean.
 """
 
 from __future__ import annotations
@@ -29,7 +33,7 @@ from typing import TYPE_CHECKING, Any
 import pyoxigraph as ox
 
 from .. import iri as I
-from ..errors import BadInputError
+from ..errors import AmbiguousError, BadInputError, NotFoundError
 from ..vocab.records import _SPELLED_OUT
 
 if TYPE_CHECKING:
@@ -294,28 +298,68 @@ def search(kb: KnowledgeBase, text: str, *, types: Iterable[str] = (), limit: in
         position = index.position(iri)
         classes = tuple(index.types[position]) if position is not None else ()
         if not wanted or set(wanted) & set(classes):
-            hits.append(SearchHit(iri, _label(kb, iri), classes, _identifiers(kb, iri), text.strip(),
+            hits.append(SearchHit(iri, kb.label(iri), classes, _identifiers(kb, iri), text.strip(),
                                   "identifier", 100.0))
     found = {h.iri for h in hits}
     for entity, matched, kind, score in index.find(text, types=wanted, limit=limit):
         iri = index.entities[entity]
         if iri not in found:
-            hits.append(SearchHit(iri, _label(kb, iri), tuple(index.types[entity]),
+            hits.append(SearchHit(iri, kb.label(iri), tuple(index.types[entity]),
                                   _identifiers(kb, iri), matched, kind, score))
     return hits[:limit]
-
-
-def _label(kb: KnowledgeBase, iri: str) -> str | None:
-    best = None
-    for q in kb.store.quads_for_pattern(ox.NamedNode(iri), ox.NamedNode(I.RDFS + "label"), None,
-                                        ox.DefaultGraph()):
-        if getattr(q.object, "language", None) == "en":
-            return q.object.value
-        best = best or q.object.value
-    return best
 
 
 def _identifiers(kb: KnowledgeBase, iri: str) -> tuple[tuple[str, str], ...]:
     found = (I.identifier_from_iri(q.object.value) for q in kb.store.quads_for_pattern(
         ox.NamedNode(iri), ox.NamedNode(I.SKOS + "exactMatch"), None, ox.DefaultGraph()))
     return tuple(sorted(x for x in found if x))
+
+
+# -- names people give: the entity meant, or the closest names on a miss ------------
+
+class UnknownEntityError(NotFoundError):
+    """No entity has this name; ``candidates`` are the closest names' IRIs."""
+
+    def __init__(self, message: str, candidates: list[str]) -> None:
+        super().__init__(message)
+        self.candidates = candidates
+
+
+def closest_entities(kb: KnowledgeBase, name: str, *, limit: int = 5) -> list[tuple[str, str, float]]:
+    """(IRI, the name that matched, score) of the entities whose names are closest to ``name``:
+    the same name index as ``ontomed search`` (prefix, then fuzzy matches), cached beside the
+    knowledge base, so a miss costs milliseconds, not a scan of every label."""
+    index = name_index(kb)
+    return [(index.entities[entity], matched, score)
+            for entity, matched, _kind, score in index.find(name, limit=limit)]
+
+
+def _spoken_name(kb: KnowledgeBase, iri: str) -> str:
+    from ..describe.verbalize import Verbalizer
+
+    return Verbalizer(kb).name(iri)
+
+
+def resolve_entity(kb: KnowledgeBase, name: str) -> str:
+    """The IRI ``name`` stands for; an unknown name lists the closest matches, an
+    ambiguous one the entities it could mean (both one line, exit code 2)."""
+    text = name.strip()
+    if not text:
+        raise NotFoundError("no entity given (an IRI, a label or a synonym)")
+    try:
+        return kb.resolve(text)
+    except AmbiguousError as exc:
+        shown = ", ".join(f"{_spoken_name(kb, c)} ({I.shorten(c)})" for c in exc.candidates[:8])
+        raise AmbiguousError(f"{text!r} names {len(exc.candidates)} entities: {shown}; give one by its IRI",
+                             exc.candidates) from None
+    except NotFoundError as exc:
+        needle = text
+        if I.is_iri(text) or text.startswith("ome:"):  # ome:metfromin → "metfromin"
+            needle = text.rstrip("/#").rsplit("/", 1)[-1].rsplit("#", 1)[-1].removeprefix("ome:")
+            needle = needle.replace("_", " ")
+        close = closest_entities(kb, needle)
+        if not close:
+            raise UnknownEntityError(f"{exc}; nothing close to it either", []) from None
+        shown = ", ".join(match if match == _spoken_name(kb, iri) else f"{match} ({_spoken_name(kb, iri)})"
+                          for iri, match, _ in close)
+        raise UnknownEntityError(f"{exc}; closest: {shown}", [iri for iri, _, _ in close]) from None

@@ -39,6 +39,7 @@ from ..errors import (
     StoreError,
     file_error,
 )
+from .ontology import bundled_ontology_path
 from .formats import check_rdf_xml, guess_rdf_format, rdf_format
 from ..values import Entity, Evidence, Fact
 from .quads import QuadBuilder, document_quads, term
@@ -98,15 +99,6 @@ class LoadReport:
     skipped: bool = False
     sha256: str = ""
     loaded_at: str | None = None
-
-
-def bundled_ontology_path() -> Path:
-    """``ontomed.owl`` as installed (inside the wheel) or in a source checkout."""
-    here = Path(__file__).resolve().parent.parent  # the ontomed package
-    for candidate in (here / "ontologies" / "ontomed.owl", here.parent / "ontologies" / "ontomed.owl"):
-        if candidate.is_file():
-            return candidate
-    raise NotFoundError("the bundled ontology ontomed.owl is missing from this installation")
 
 
 class _ProgressReader(io.RawIOBase):
@@ -771,7 +763,7 @@ class KnowledgeBase:
                 found.setdefault((q.subject.value, q.predicate.value, q.object.value), [])
         self._collect_evidence(found, subject=subject, object=object)
         return [
-            Fact(fs, fp, fo, tuple(evs), self._label(fs), self._label(fo))
+            Fact(fs, fp, fo, tuple(evs), self.label(fs), self.label(fo))
             for (fs, fp, fo), evs in sorted(found.items())
         ]
 
@@ -834,58 +826,31 @@ class KnowledgeBase:
         values.setdefault("extractor", "unknown")
         return (source, prop, target), Evidence(annotations=extra, **values)
 
-    def _label(self, iri: str) -> str | None:
+    def label(self, iri: str) -> str | None:
+        """The entity's English ``rdfs:label``, else an untagged one, else any; None without."""
         best = None
         for q in self.store.quads_for_pattern(ox.NamedNode(iri), _RDFS_LABEL, None, _DEFAULT):
             lang = getattr(q.object, "language", None)
             if lang == "en":
                 return q.object.value
-            best = best or q.object.value
+            if best is None or not lang:
+                best = q.object.value
         return best
 
     # -- export ------------------------------------------------------------
     def export(self, dest: str | os.PathLike[str] | IO[bytes], format: str = "ttl", *,
                graph: str | None = None) -> None:
-        """Serialize with Oxigraph's writers: a triple format writes the default
-        graph (or ``graph``); N-Quads and TriG write every graph."""
-        fmt = rdf_format(format)
-        opts: dict[str, Any] = {"format": fmt}
-        if not fmt.supports_datasets:
-            opts["from_graph"] = term(graph) if graph else _DEFAULT
-        elif graph:
-            raise BadInputError(f"--graph selects one graph; {fmt.name} exports them all (use ttl, nt, xml or jsonld)")
-        if fmt in (ox.RdfFormat.TURTLE, ox.RdfFormat.TRIG, ox.RdfFormat.RDF_XML):
-            opts["prefixes"] = dict(I.PREFIXES)
-        try:
-            if isinstance(dest, (str, os.PathLike)):
-                self.store.dump(str(dest), **opts)
-            else:
-                self.store.dump(dest, **opts)
-        except OSError as exc:
-            if isinstance(dest, (str, os.PathLike)):
-                raise file_error(dest, exc) from None
-            raise StoreError(f"export failed: {exc}") from None
+        """Serialize the store (:func:`ontomed.kb.export.export`)."""
+        from .export import export
+
+        export(self, dest, format, graph=graph)
 
     def export_protege(self, dest: str | os.PathLike[str] | IO[bytes]) -> int:
-        """One RDF/XML OWL 2 DL file: the ontology plus every asserted fact and
-        its evidence, with the declarations Protégé's OWL API expects. Returns
-        the number of triples written."""
-        from .export import protege_triples
+        """Ontology + knowledge base as one OWL 2 DL RDF/XML file for Protégé
+        (:func:`ontomed.kb.export.export_protege`); returns the number of triples written."""
+        from .export import export_protege
 
-        triples = list(protege_triples(self))
-        try:
-            if isinstance(dest, (str, os.PathLike)):
-                try:
-                    f = open(dest, "wb")  # noqa: SIM115 - closed below
-                except OSError as exc:
-                    raise file_error(dest, exc) from None
-                with f:
-                    ox.serialize(triples, f, ox.RdfFormat.RDF_XML, prefixes=dict(I.PREFIXES))
-            else:
-                ox.serialize(triples, dest, ox.RdfFormat.RDF_XML, prefixes=dict(I.PREFIXES))
-        except (OSError, ValueError) as exc:
-            raise StoreError(f"export failed: {exc}") from None
-        return len(triples)
+        return export_protege(self, dest)
 
     # -- statistics --------------------------------------------------------
     def stats(self) -> dict[str, Any]:

@@ -378,7 +378,7 @@ def resolve_name(kb: KnowledgeBase, *, name: str) -> dict[str, Any]:
     ``{"error": …, "candidates": [{"iri", "label"}…]}`` with the closest names."""
     from ..apps.names import by_identifier, english_label
     from ..errors import AmbiguousError, NotFoundError
-    from ..lookup import resolve_entity
+    from ..kb.names import resolve_entity
 
     text = name.strip()
     found = by_identifier(kb, text) if text else None
