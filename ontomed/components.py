@@ -92,3 +92,8 @@ class Linker(_Component):
     @abstractmethod
     def link(self, mention: Mention) -> str | None:
         """Normalise one mention to an ontology IRI."""
+
+    def entity_types(self, iri: str) -> set[str]:
+        """The types (``"Drug"``, ``"Disease"``, …) of an entity this linker links to: the
+        pipeline reads relations between linked mentions by them. Default: none known."""
+        return set()

@@ -28,7 +28,7 @@ def register_extractors(register: Register) -> None:
 
 @hookimpl
 def register_linkers(register: Register) -> None:
-    from ..ingest.extractors.dictionary import VocabularyLinker
+    from ..ingest.linking import VocabularyLinker
 
     register(VocabularyLinker())
 

@@ -9,7 +9,7 @@ adds nothing. Negated and speculative relations are counted, never asserted.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -100,7 +100,7 @@ class ExtractionRunner:
         self.linkers: list[Linker] = list(get_linkers().values())
         for linker in self.linkers:
             linker.setup(kb)
-        self._types = _entity_types(kb)
+        self._types = _LinkedTypes(self.linkers)
 
     def run(self, texts: Sequence[str]) -> list[list[Extraction]]:
         """For each text, one (linked, relation-completed) Extraction per extractor."""
@@ -134,12 +134,26 @@ class ExtractionRunner:
         return mention
 
 
-def _entity_types(kb: KnowledgeBase | None) -> dict[str, set[str]]:
-    if kb is None:
-        return {}
-    from .extractors.dictionary import vocabulary_for
+class _LinkedTypes(Mapping[str, set[str]]):
+    """An entity's types as its linkers know them, whichever extractor found the mention
+    (looked up only: the relation patterns ask for one entity at a time)."""
 
-    return vocabulary_for(kb).types
+    def __init__(self, linkers: Sequence[Linker]) -> None:
+        self._linkers = linkers
+
+    def __getitem__(self, iri: str) -> set[str]:
+        found: set[str] = set()
+        for linker in self._linkers:
+            found |= linker.entity_types(iri)
+        if not found:
+            raise KeyError(iri)
+        return found
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(())
+
+    def __len__(self) -> int:
+        return 0
 
 
 def build(kb: KnowledgeBase, sources: Sequence[str], *, extractors: Sequence[str] | None = None,

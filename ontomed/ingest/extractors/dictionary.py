@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ... import iri as I
-from ...components import Extractor, Linker
+from ...components import Extractor
 from ...values import Extraction, Mention
 from ..sentences import sentence_spans
 from ...vocab.hygiene import ENGLISH_WORDS
@@ -463,23 +463,3 @@ class DictionaryExtractor(Extractor):
                 relations.extend(find_relations(text, start, end, inside, self.vocabulary.types))
         return Extraction(self.id, tuple(mentions), tuple(relations))
 
-
-class VocabularyLinker(Linker):
-    """Links a mention whose whole text is one of the vocabulary's names."""
-
-    id = "vocabulary"
-    description = "a mention → the entity whose label or synonym it is (case rules as the dictionary)"
-
-    def __init__(self) -> None:
-        self._vocab: Vocabulary | None = None
-
-    def setup(self, kb: KnowledgeBase | None) -> None:
-        self._vocab = vocabulary_for(kb) if kb is not None else None
-
-    def link(self, mention: Mention) -> str | None:
-        if self._vocab is None:
-            return None
-        found = self._vocab.find(mention.text)
-        if len(found) == 1 and found[0].start == 0 and found[0].end == len(mention.text):
-            return found[0].iri
-        return None
