@@ -15,12 +15,13 @@ findings, conditions and drugs of a person) is never cached (DESIGN §9).
 
 from __future__ import annotations
 
-import os
 import pickle
 import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
+
+from ..files import write_pickle
 
 if TYPE_CHECKING:
     from .store import KnowledgeBase
@@ -101,9 +102,6 @@ def _read(path: Path | None) -> dict[str, Any] | None:
 def _write(path: Path, data: dict[str, Any]) -> None:
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(f".{os.getpid()}.{threading.get_ident()}.tmp")
-        with open(tmp, "wb") as f:
-            pickle.dump(data, f, protocol=pickle.HIGHEST_PROTOCOL)
-        os.replace(tmp, path)
+        write_pickle(path, data)
     except OSError:
         pass  # a knowledge base on a read-only disk simply goes without the cache

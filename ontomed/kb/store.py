@@ -21,8 +21,7 @@ import io
 import itertools
 import json
 import os
-import tempfile
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any, BinaryIO
@@ -40,6 +39,7 @@ from ..errors import (
     file_error,
 )
 from .ontology import bundled_ontology_path
+from ..files import write_json
 from .formats import check_rdf_xml, guess_rdf_format, rdf_format
 from ..values import Entity, Evidence, Fact
 from .quads import QuadBuilder, document_quads, term
@@ -256,11 +256,7 @@ class KnowledgeBase:
     def _save_meta(self) -> None:
         if self.path is None:
             return
-        target = self.path / META_FILE
-        fd, tmp = tempfile.mkstemp(dir=self.path, prefix=".ontomed-", suffix=".json")
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            json.dump(self._meta, f, indent=2, sort_keys=True)
-        os.replace(tmp, target)
+        write_json(self.path / META_FILE, self._meta, indent=2, sort_keys=True)
 
     # -- the ontology ------------------------------------------------------
     def is_initialized(self) -> bool:

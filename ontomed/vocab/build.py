@@ -22,8 +22,6 @@ import gc
 import gzip
 import hashlib
 import json
-import os
-import tempfile
 import time
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -35,6 +33,7 @@ import pyoxigraph as ox
 
 from .. import iri as I
 from ..kb import preferred_label
+from ..files import atomic_write, cache_dir as user_cache_dir
 from ..kb.quads import QuadBuilder
 from ..errors import BadInputError
 from . import diseases, drugs, hpo, interactions
@@ -322,8 +321,7 @@ def _fact_quads(builder: Any, vocab: Vocabulary, facts: list[tuple[str, Any]],
 # -- the cache ----------------------------------------------------------------
 
 def cache_dir() -> Path:
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(base) / "ontomed" / "vocab"
+    return user_cache_dir("vocab")
 
 
 def cache_key(sources: Sequence[str]) -> str:
@@ -395,11 +393,9 @@ def _build(sources: tuple[str, ...], directory: Path, data_path: Path, report_pa
     if progress:
         progress("write")
     directory.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix=".build-", suffix=".nt.gz")
     triples = 0
-    try:
-        with os.fdopen(fd, "wb") as raw, gzip.GzipFile(fileobj=raw, mode="wb", compresslevel=1,
-                                                       mtime=0) as out:
+    with atomic_write(data_path) as raw:
+        with gzip.GzipFile(fileobj=raw, mode="wb", compresslevel=1, mtime=0) as out:
             for chunk in _chunks(vocabulary_quads(vocab, sources, summaries), CHUNK):
                 ox.serialize(chunk, out, ox.RdfFormat.N_TRIPLES)
                 triples += len(chunk)
@@ -407,10 +403,6 @@ def _build(sources: tuple[str, ...], directory: Path, data_path: Path, report_pa
                     sink(chunk)
         for old in directory.glob(f"{'-'.join(sources)}.*"):
             old.unlink(missing_ok=True)  # earlier builds of the same selection
-        os.replace(tmp, data_path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
     report = VocabReport(
         sources=sources, summaries=summaries, merges=dict(sorted(vocab.merged.rules.items())),
         entities=len(vocab.merged.entities), triples=triples,

@@ -39,6 +39,7 @@ from typing import Any
 
 from ...devices import resolve_device  # noqa: F401 - re-exported for callers
 from ...errors import BadInputError, OntomedError
+from ...files import cache_dir
 
 #: What ``--model`` means when it is not given.
 DEFAULT_MODEL = "smollm2-135m-instruct"
@@ -72,8 +73,7 @@ class LoadedModel:
 
 
 def cache_root() -> Path:
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(base) / "ontomed" / "models"
+    return cache_dir("models")
 
 
 def default_gguf() -> Path:

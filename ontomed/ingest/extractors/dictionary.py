@@ -16,7 +16,6 @@ pickle instead of reading every label and compiling the automaton.
 
 from __future__ import annotations
 
-import os
 import pickle
 import threading
 import unicodedata
@@ -28,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 from ... import iri as I
 from ...components import Extractor
+from ...files import write_pickle
 from ...values import Extraction, Mention
 from ..sentences import sentence_spans
 from ...vocab.hygiene import ENGLISH_WORDS
@@ -420,10 +420,7 @@ def _read_cache(path: Path | None) -> dict[str, Any] | None:
 def _write_cache(path: Path, data: dict[str, Any]) -> None:
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(f".{os.getpid()}.tmp")
-        with open(tmp, "wb") as f:
-            pickle.dump(data, f, protocol=pickle.HIGHEST_PROTOCOL)
-        os.replace(tmp, path)
+        write_pickle(path, data)
     except OSError:
         pass  # a knowledge base on a read-only disk simply goes without the cache
 
