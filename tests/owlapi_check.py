@@ -1,7 +1,7 @@
 """Run the OWL API, the library Protégé is built on, over an ontology file.
 
 rdflib and owlready2 accept RDF that Protégé reads differently (undeclared entities, triples
-it cannot map to axioms) or rejects as outside OWL 2 DL. The contract (DESIGN §2) is that the
+it cannot map to axioms) or rejects as outside OWL 2 DL. The contract (architecture.md §2) is that the
 shipped files load in the OWL API with zero unparsed triples and zero OWL 2 DL violations, so
 tests ask the OWL API itself: ``tests/owlapi/OwlApiCheck.java``, compiled once against
 Debian's ``libowlapi-java`` (OWL API 5.1.20) and cached in the temp directory.

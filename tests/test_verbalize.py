@@ -1,4 +1,4 @@
-"""Templated verbalization, the faithfulness check and ``ontomed describe`` (DESIGN §7).
+"""Templated verbalization, the faithfulness check and ``ontomed describe`` (architecture.md §7).
 
 All on the real store with the example data; the check runs ontomed's real
 extraction. No model is involved here (see test_generation.py).

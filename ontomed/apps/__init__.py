@@ -1,4 +1,4 @@
-"""The applications over the graph (DESIGN §9): what a medical knowledge graph is for.
+"""The applications over the graph (architecture.md §9): what a medical knowledge graph is for.
 
 Each application is a library function first; the CLI verbs, the JSON APIs and
 the web pages are thin layers over it. They share one way to resolve what a

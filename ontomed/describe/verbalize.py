@@ -1,4 +1,4 @@
-"""Facts read aloud: one sentence per fact, an entity described by its facts (DESIGN §7).
+"""Facts read aloud: one sentence per fact, an entity described by its facts (architecture.md §7).
 
 Templated verbalization is the ground truth every generator is checked
 against, so it must be exact and cheap. The sentence templates are not written

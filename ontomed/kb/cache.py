@@ -10,7 +10,7 @@ anything; after a write anywhere in the store, the content key decides whether
 the model still holds, so an unrelated write costs the counts, not a rebuild.
 
 Only what is derived from the knowledge base goes in here. Patient data (the
-findings, conditions and drugs of a person) is never cached (DESIGN §9).
+findings, conditions and drugs of a person) is never cached (architecture.md §9).
 """
 
 from __future__ import annotations

@@ -21,7 +21,7 @@ SELECT ?p (COUNT(*) AS ?n) WHERE {
   ?s ?p ?o . ?p a owl:ObjectProperty .
 } GROUP BY ?p ORDER BY DESC(?n) ?p"""
 
-# A symmetric fact is stored both ways (DESIGN §3): count each pair once.
+# A symmetric fact is stored both ways (architecture.md §3): count each pair once.
 _SYMMETRIC_FACTS = """
 SELECT ?p (COUNT(*) AS ?n) WHERE {
   ?p a owl:SymmetricProperty . ?s ?p ?o .

@@ -2,7 +2,7 @@
 
 Hot paths (load, query) hand work straight to Oxigraph and return its own
 result objects, so a query through ``KnowledgeBase`` costs what it costs in
-raw pyoxigraph (DESIGN §4). Everything ontomed adds (entities, facts with
+raw pyoxigraph (architecture.md §4). Everything ontomed adds (entities, facts with
 evidence, exports) is written as plain triples any SPARQL client can read.
 
 On disk a knowledge base is a directory::
@@ -321,7 +321,7 @@ class KnowledgeBase:
 
     def symmetric_properties(self) -> frozenset[str]:
         """IRIs declared owl:SymmetricProperty in the store, plus om:interactsWith. Their
-        facts are stored both ways (DESIGN §3), the evidence annotating one direction."""
+        facts are stored both ways (architecture.md §3), the evidence annotating one direction."""
         if self._symmetric is None:
             found = {
                 q.subject.value

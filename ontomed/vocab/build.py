@@ -51,7 +51,7 @@ ENTITY_SOURCES: tuple[str, ...] = ("drugs", "diseases", "hpo")
 SOURCE_OF_ORIGIN = {"drugs": "drugs", "mesh": "diseases", "hpo": "hpo", "omim": "hpo",
                     "orpha": "hpo", "decipher": "hpo", "gene": "hpo"}
 #: Symmetric properties: their facts are stored both ways, with the evidence annotating
-#: one direction (subject < object in IRI order), so that it is not duplicated (DESIGN §3).
+#: one direction (subject < object in IRI order), so that it is not duplicated (architecture.md §3).
 SYMMETRIC = frozenset({"interactsWith"})
 #: Bump when the triples change in a way the code hash would not catch.
 CACHE_FORMAT = 2

@@ -3,7 +3,7 @@
 The page gets plain values (it is rendered in the web process, the data is read
 in a worker): the entity as :meth:`Entity.to_dict` gives it, its facts grouped
 by property with each property's English and Chinese label, the templated
-description in both languages (ontomed.describe.verbalize, DESIGN §7) with the names of
+description in both languages (ontomed.describe.verbalize, architecture.md §7) with the names of
 other entities linked to their pages, each fact's evidence with its source as
 a person reads it (a title, a PMID or NCT number, a file name, a source
 record), and, when the server is started with --generate-descriptions, the
@@ -43,7 +43,7 @@ def entity_page(kb: KnowledgeBase, *, iri: str, generate: bool = False) -> dict[
     data = entity.to_dict()
     del data["facts"], data["incoming"]  # shown grouped, below
     outgoing = _grouped(entity.facts, props, "object")
-    # a symmetric fact is stored both ways (DESIGN §3): shown once, among the facts
+    # a symmetric fact is stored both ways (architecture.md §3): shown once, among the facts
     stated = {(f.subject, f.predicate, f.object) for f in entity.facts}
     incoming = _grouped([f for f in entity.incoming if (f.object, f.predicate, f.subject) not in stated
                          or f.predicate not in kb.symmetric_properties()], props, "subject")

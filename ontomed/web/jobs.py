@@ -2,7 +2,7 @@
 
 Each job takes the :class:`~ontomed.kb.KnowledgeBase` and keyword arguments
 that pickle (strings, bytes, lists), and returns something that pickles: a
-worker process runs them against its own read-only handle (DESIGN §8), the
+worker process runs them against its own read-only handle (architecture.md §8), the
 in-memory engine runs them in a thread. Results are serialized here, in the
 worker, by Oxigraph's own serializers, so the web process only moves bytes.
 
@@ -395,7 +395,7 @@ def resolve_name(kb: KnowledgeBase, *, name: str) -> dict[str, Any]:
             "candidates": [{"iri": c, "label": english_label(kb, c)} for c in candidates[:10]]}
 
 
-# -- the applications (DESIGN §9) ----------------------------------------------
+# -- the applications (architecture.md §9) ----------------------------------------------
 
 def _application(run: Callable[[], Any]) -> dict[str, Any]:
     """``{"status", "body"}``: the answer's ``to_dict()``, or the error as JSON a client can

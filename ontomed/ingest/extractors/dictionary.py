@@ -1,4 +1,4 @@
-"""Dictionary NER over the knowledge base's own vocabulary (DESIGN §6).
+"""Dictionary NER over the knowledge base's own vocabulary (architecture.md §6).
 
 Every rdfs:label and skos:altLabel of every Drug, Disease, Symptom and Gene
 becomes a pattern in an Aho–Corasick automaton (pyahocorasick, C), so one pass

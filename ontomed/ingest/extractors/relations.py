@@ -1,4 +1,4 @@
-"""Typed relation patterns over one sentence, with negation and speculation (DESIGN §6).
+"""Typed relation patterns over one sentence, with negation and speculation (architecture.md §6).
 
 For every ordered pair of mentions whose entity types fit a property's domain
 and range, the text between them is read with the mentions replaced by typed

@@ -1,4 +1,4 @@
-"""A Transformer token-classification extractor: any Hugging Face NER model (DESIGN §6).
+"""A Transformer token-classification extractor: any Hugging Face NER model (architecture.md §6).
 
 The model is named by ``TransformerExtractor(model=PATH)`` or the environment
 (``ONTOMED_NER_MODEL``), and loaded on first use: the extractor is registered
