@@ -43,7 +43,7 @@ from ..files import write_json
 from .formats import check_rdf_xml, guess_rdf_format, rdf_format
 from ..values import Entity, Evidence, Fact
 from .quads import QuadBuilder, document_quads, term
-from .query_text import check_nesting, syntax_error_message
+from .query_text import MAX_NESTING, check_nesting, syntax_error_message
 
 MEMORY = ":memory:"
 STORE_DIR = "store"
@@ -517,34 +517,71 @@ class KnowledgeBase:
 
     # -- SPARQL ------------------------------------------------------------
     def query(self, sparql: str, *, prefixes: Mapping[str, str] | None = None,
+              max_depth: int | None = MAX_NESTING,
               **options: Any) -> ox.QuerySolutions | ox.QueryBoolean | ox.QueryTriples:
         """Run SPARQL on Oxigraph's engine; returns Oxigraph's own result object.
 
         The ``om:``, ``ome:``, ``rdfs:``, ``skos:``, ``prov:`` … prefixes are
         predeclared. Oxigraph lists ``SELECT *``'s variables alphabetically;
         :func:`ontomed.kb.query_text.star_columns` gives the query's own order. Extra keyword arguments go to ``pyoxigraph.Store.query``
-        (``default_graph``, ``named_graphs``, ``use_default_graph_as_union``).
+        (``default_graph``, ``named_graphs``, ``use_default_graph_as_union``, ``base_iri``).
+        ``max_depth``: deeper bracket nesting is refused before the engine sees it (its
+        parser would crash the process, not say why); None when the caller checked already
+        (the endpoint's guard).
         """
         known = dict(prefixes or I.PREFIXES)
-        check_nesting(sparql)  # the engine's parser would crash the process, not say why
+        if max_depth is not None:
+            check_nesting(sparql, max_depth)
         try:
             return self.store.query(sparql, prefixes=known, **options)
         except SyntaxError as exc:
             raise QuerySyntaxError(syntax_error_message(exc, sparql, known)) from None
         except OSError as exc:
-            raise StoreError(f"query failed: {exc}") from None
+            raise StoreError(f"query failed: {exc}") from exc
 
-    def update(self, sparql: str) -> None:
-        """Run a SPARQL 1.1 Update."""
+    def update(self, sparql: str, *, base_iri: str | None = None,
+               max_depth: int | None = MAX_NESTING) -> None:
+        """Run a SPARQL 1.1 Update (``max_depth`` as for :meth:`query`).
+
+        The update may delete, so what :meth:`stamp` recorded no longer holds; it may
+        declare classes and properties, so the schema is read again on next use.
+        """
         self._check_writable()
-        check_nesting(sparql)
-        self.note_removal()  # it may delete: stamps no longer hold
+        if max_depth is not None:
+            check_nesting(sparql, max_depth)
+        self.note_removal()
         try:
-            self.store.update(sparql, prefixes=dict(I.PREFIXES))
+            self.store.update(sparql, base_iri=base_iri, prefixes=dict(I.PREFIXES))
         except SyntaxError as exc:
             raise QuerySyntaxError(syntax_error_message(exc, sparql, I.PREFIXES)) from None
         except OSError as exc:
-            raise StoreError(f"update failed: {exc}") from None
+            raise StoreError(f"update failed: {exc}") from exc
+        finally:
+            self._forget_schema()
+
+    def extend(self, quads: Iterable[ox.Quad]) -> None:
+        """Add quads in one transaction (named graphs are created as needed)."""
+        self._check_writable()
+        try:
+            self.store.extend(quads)
+        except OSError as exc:
+            raise StoreError(f"write failed: {exc}") from exc
+        finally:
+            self._forget_schema()
+
+    def drop_graph(self, graph: ox.NamedNode | ox.DefaultGraph) -> None:
+        """Remove a named graph, or empty the default graph."""
+        self._check_writable()
+        self.note_removal()
+        try:
+            if isinstance(graph, ox.NamedNode):
+                self.store.remove_graph(graph)
+            else:
+                self.store.clear_graph(graph)
+        finally:
+            self._forget_schema()
+
+    def _forget_schema(self) -> None:
         self._object_properties = self._classes = self._symmetric = None
 
     # -- writing entities and facts ----------------------------------------

@@ -33,10 +33,10 @@ from typing import IO, Any
 import pyoxigraph as ox
 
 from .. import iri as I
-from ..errors import NotFoundError, OntomedError, QuerySyntaxError, StoreError
+from ..errors import NotFoundError, OntomedError, StoreError
 from ..kb.formats import check_rdf_xml
 from ..kb import KnowledgeBase
-from ..kb.query_text import reorder_tsv, star_columns, syntax_error_message
+from ..kb.query_text import reorder_tsv, star_columns
 from . import guard, protocol
 from .describe import entity_page, entity_rdf_query
 from .errors import HTTPError
@@ -179,12 +179,8 @@ def query(kb: KnowledgeBase, *, text: str | None = None, results_format: str | N
         options["named_graphs"] = [_graph(g) for g in named_graphs or []]
     elif union:
         options["use_default_graph_as_union"] = True
-    try:
-        result = kb.store.query(text, base_iri=base_iri, prefixes=dict(I.PREFIXES), **options)
-    except SyntaxError as exc:
-        raise QuerySyntaxError(syntax_error_message(exc, text, I.PREFIXES)) from None
-    except OSError as exc:
-        raise StoreError(f"query failed: {exc}") from None
+    # the guard checked the nesting (to the configured depth)
+    result = kb.query(text, base_iri=base_iri, max_depth=None, **options)
     try:
         if isinstance(result, ox.QueryBoolean):
             fmt = results_format_for(_need(results_format, "a boolean result", RESULT_MEDIA_TYPES))
@@ -251,13 +247,12 @@ def sparql_update(kb: KnowledgeBase, *, text: str | None = None, base_iri: str |
 
 
 def update(kb: KnowledgeBase, *, text: str, base_iri: str | None = None) -> Outcome:
-    kb.note_removal()  # an update may delete: what KnowledgeBase.stamp recorded no longer holds
+    """Through :meth:`KnowledgeBase.update`, which also forgets what the update may have
+    changed (the stamps, the schema it reads classes and properties from)."""
     try:
-        kb.store.update(text, base_iri=base_iri, prefixes=dict(I.PREFIXES))
-    except SyntaxError as exc:
-        raise QuerySyntaxError(syntax_error_message(exc, text, I.PREFIXES)) from None
-    except OSError as exc:
-        raise HTTPError(400, f"update failed: {exc}") from None
+        kb.update(text, base_iri=base_iri, max_depth=None)  # the guard checked the nesting
+    except StoreError as exc:  # the store refused the update: the client's to fix
+        raise HTTPError(400, str(exc)) from exc
     return Outcome(b"", None)
 
 
@@ -335,18 +330,13 @@ def graph_post(kb: KnowledgeBase, *, graph: str | None, data: bytes, fmt: str,
     created = isinstance(g, ox.NamedNode) and not kb.store.contains_named_graph(g)
     triples_ = _parse(data, rdf_format_for(fmt), base_iri)
     if created:
-        kb.store.add_graph(g)
-    kb.store.extend(ox.Quad(t.subject, t.predicate, t.object, g) for t in triples_)
+        kb.store.add_graph(g)  # an empty POST still creates the graph
+    kb.extend(ox.Quad(t.subject, t.predicate, t.object, g) for t in triples_)
     return Outcome(b"", None, created=created)
 
 
 def graph_delete(kb: KnowledgeBase, *, graph: str | None) -> Outcome:
-    g = _existing(kb, graph)
-    kb.note_removal()
-    if isinstance(g, ox.NamedNode):
-        kb.store.remove_graph(g)
-    else:
-        kb.store.clear_graph(g)
+    kb.drop_graph(_existing(kb, graph))
     return Outcome(b"", None)
 
 
