@@ -15,6 +15,7 @@ import pytest
 from ontomed import iri as I
 from ontomed.components import Extractor, Linker, Reader, TextGenerator
 from ontomed.errors import NotFoundError
+from ontomed.hookspecs import hookimpl
 from ontomed.values import Document, Extraction, Fact, Mention, Relation, SkippedDocument
 from ontomed.testing import (
     DEFAULT_SAMPLES,
@@ -291,3 +292,32 @@ def test_a_text_generator_must_refuse_an_unknown_language_clearly():
 
     with pytest.raises(AssertionError, match="an unknown language must raise an ontomed.errors.OntomedError"):
         check_text_generator(Crashy(), registered=NONE)
+
+
+class _Echo(Extractor):
+    id = "echo-fixture-test"
+
+    def extract(self, text: str) -> Extraction:
+        return Extraction(self.id)
+
+
+class _EchoPlugin:
+    @hookimpl
+    def register_extractors(self, register):
+        register(_Echo())
+
+
+def test_a_plugin_registered_for_one_block_is_gone_after_it():
+    from ontomed import plugins
+    from ontomed.testing import registered
+
+    with registered(_EchoPlugin()):
+        assert "echo-fixture-test" in plugins.get_extractors()
+    assert "echo-fixture-test" not in plugins.get_extractors()
+
+
+def test_the_register_plugin_fixture_registers_for_this_test(register_plugin):
+    from ontomed import plugins
+
+    register_plugin(_EchoPlugin())
+    assert isinstance(plugins.get_extractors()["echo-fixture-test"], _Echo)
