@@ -26,7 +26,7 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-import pytest
+from .needs import requires
 
 SOURCE = Path(__file__).resolve().parent / "owlapi" / "OwlApiCheck.java"
 MAIN_CLASS = "OwlApiCheck"
@@ -166,7 +166,4 @@ def owlapi_check(
 
 # Skipped on a developer machine without the OWL API; never in CI, where .ci/run
 # installs it, so a broken install there fails loudly instead of skipping.
-requires_owlapi = pytest.mark.skipif(
-    not owlapi_available() and not os.environ.get("CI"),
-    reason="the OWL API is not here (needs java, javac and libowlapi-java)",
-)
+requires_owlapi = requires(owlapi_available(), "the OWL API is not here (needs java, javac and libowlapi-java)")

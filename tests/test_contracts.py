@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from .needs import need_module
+
 from ontomed import KnowledgeBase, plugins
 from ontomed.values import Mention
 from ontomed.testing import (
@@ -59,7 +61,7 @@ def test_extractor_keeps_the_contract(name: str, example_kb: KnowledgeBase, requ
     from ontomed.ingest.extractors.transformer import TransformerExtractor
 
     if isinstance(plugins.get_extractors()[name], TransformerExtractor):
-        pytest.importorskip("torch", reason="the ml extra (torch) is not installed")
+        need_module("torch", "the ml extra (torch) is not installed")
         from . import tiny_ner
 
         tmp = request.getfixturevalue("tmp_path_factory")

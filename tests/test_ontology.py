@@ -12,6 +12,8 @@ from pathlib import Path
 
 import owlready2
 import pytest
+
+from .needs import requires
 import rdflib
 from rdflib.namespace import OWL, RDF, RDFS, SKOS
 
@@ -44,7 +46,7 @@ SIGNATURES = {
 }
 ALL_PROPERTIES = [*iri.PROPERTIES, *INVERSES.values()]
 
-requires_java = pytest.mark.skipif(shutil.which("java") is None, reason="HermiT needs java")
+requires_java = requires(shutil.which("java") is not None, "HermiT needs java")
 
 
 @pytest.fixture(scope="module")

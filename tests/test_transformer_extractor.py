@@ -16,6 +16,8 @@ from pathlib import Path
 
 import pytest
 
+from .needs import need_module
+
 from ontomed import plugins
 from ontomed.errors import BadInputError, NotFoundError
 from ontomed.ingest.extractors.transformer import TransformerExtractor, parse_label
@@ -25,8 +27,8 @@ from ontomed.testing import DEFAULT_SAMPLES, check_extractor
 from . import tiny_ner
 from .conftest import make_example_kb
 
-pytest.importorskip("torch", reason="the ml extra (torch) is not installed")
-pytest.importorskip("transformers", reason="the ml extra (transformers) is not installed")
+need_module("torch", "the ml extra (torch) is not installed")
+need_module("transformers", "the ml extra (transformers) is not installed")
 
 
 @pytest.fixture(scope="module")
