@@ -69,8 +69,8 @@ def export(kb: KnowledgeBase, dest: str | os.PathLike[str] | IO[bytes], format: 
             kb.store.dump(dest, **opts)
     except OSError as exc:
         if isinstance(dest, (str, os.PathLike)):
-            raise file_error(dest, exc) from None
-        raise StoreError(f"export failed: {exc}") from None
+            raise file_error(dest, exc) from exc
+        raise StoreError(f"export failed: {exc}") from exc
 
 
 def export_protege(kb: KnowledgeBase, dest: str | os.PathLike[str] | IO[bytes]) -> int:
@@ -83,11 +83,11 @@ def export_protege(kb: KnowledgeBase, dest: str | os.PathLike[str] | IO[bytes]) 
             try:
                 f = open(dest, "wb")  # noqa: SIM115 - closed below
             except OSError as exc:
-                raise file_error(dest, exc) from None
+                raise file_error(dest, exc) from exc
             with f:
                 ox.serialize(triples, f, ox.RdfFormat.RDF_XML, prefixes=dict(I.PREFIXES))
         else:
             ox.serialize(triples, dest, ox.RdfFormat.RDF_XML, prefixes=dict(I.PREFIXES))
     except (OSError, ValueError) as exc:
-        raise StoreError(f"export failed: {exc}") from None
+        raise StoreError(f"export failed: {exc}") from exc
     return len(triples)

@@ -191,7 +191,7 @@ class KnowledgeBase:
             try:
                 self._meta = json.loads(meta_path.read_text("utf-8"))
             except (OSError, ValueError) as exc:
-                raise StoreError(f"{meta_path}: unreadable bookkeeping file ({exc})") from None
+                raise StoreError(f"{meta_path}: unreadable bookkeeping file ({exc})") from exc
         elif not read_only:
             self._save_meta()
 
@@ -211,7 +211,7 @@ class KnowledgeBase:
             try:
                 store_dir.mkdir(parents=True, exist_ok=True)
             except OSError as exc:
-                raise file_error(path, exc, "create") from None
+                raise file_error(path, exc, "create") from exc
         if not (store_dir / "CURRENT").is_file() and any(
                 f.suffix in (".sst", ".log") or f.name.startswith("MANIFEST") for f in store_dir.iterdir()):
             # RocksDB would take this for a new database and write over what is left
@@ -227,9 +227,9 @@ class KnowledgeBase:
                 raise StoreError(
                     f"the knowledge base at {path} is in use by another process "
                     "(is `ontomed serve` running? stop it, or use a copy)"
-                ) from None
+                ) from exc
             raise StoreError(f"cannot open the knowledge base at {path}: {' '.join(text.split())} "
-                             f"(ontomed doctor --kb {path} says what is wrong and how to recover)") from None
+                             f"(ontomed doctor --kb {path} says what is wrong and how to recover)") from exc
 
     @property
     def in_memory(self) -> bool:
@@ -402,7 +402,7 @@ class KnowledgeBase:
             with open(src, "rb") as f:
                 sha = hashlib.file_digest(f, "sha256").hexdigest()
         except OSError as exc:
-            raise BadInputError(f"{src}: cannot read ({exc.strerror})") from None
+            raise BadInputError(f"{src}: cannot read ({exc.strerror})") from exc
         if fmt == ox.RdfFormat.RDF_XML:
             check_rdf_xml(src, str(src))
         key = self._load_key(sha, graph)
@@ -435,7 +435,7 @@ class KnowledgeBase:
             self._save_meta()
             if isinstance(exc, SyntaxError):
                 raise _rdf_syntax_error(exc, str(src)) from None
-            raise StoreError(f"{src}: {exc}") from None
+            raise StoreError(f"{src}: {exc}") from exc
         finally:
             if bar is not None:
                 bar.close()
@@ -684,7 +684,7 @@ class KnowledgeBase:
         try:
             self.store.bulk_extend(quads)
         except OSError as exc:
-            raise StoreError(f"bulk write failed: {exc}") from None
+            raise StoreError(f"bulk write failed: {exc}") from exc
         self._object_properties = self._classes = self._symmetric = None
         self.flush()
 
