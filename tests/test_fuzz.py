@@ -15,7 +15,6 @@ import json
 import shutil
 import time
 import urllib.parse
-from pathlib import Path
 
 import pyoxigraph as ox
 import pytest

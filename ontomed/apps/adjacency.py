@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import io
 import itertools
-import json
 import time
 import warnings
 from collections.abc import Iterable, Sequence

@@ -301,7 +301,7 @@ def reorder_tsv(tsv: bytes, columns: Sequence[str]) -> bytes:
     if sorted(header) != sorted(columns):
         return tsv
     index = [header.index(c) for c in columns]
-    out = []
+    out: list[bytes] = []
     for line in lines:
         if not line:
             out.append(line)
