@@ -139,8 +139,8 @@ def _greedy(pred: list[Any], gold: list[Any], match: Any) -> list[tuple[int, int
 
 def evaluate(kb_path: Path, gold_rows: list[dict[str, Any]], min_confidence: float) -> dict[str, Any]:
     from ontomed import KnowledgeBase
-    from ontomed.extractors.dictionary import vocabulary_for
-    from ontomed.pipeline import ExtractionRunner, select_extractors
+    from ontomed.ingest.extractors.dictionary import vocabulary_for
+    from ontomed.ingest.pipeline import ExtractionRunner, select_extractors
 
     kb = KnowledgeBase(kb_path, create=False)
     try:

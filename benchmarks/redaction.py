@@ -13,7 +13,7 @@ still extracted, and speed, on the frozen dev and test notes of data/eval/.
 - **speed**: notes per second of each redactor over the notes (title and text).
 
 The named peer is Microsoft Presidio's analyzer with its pattern recognizers (no spaCy model: names
-and addresses then go unfound, which is why it is not the default; ontomed/redactors/patterns.py
+and addresses then go unfound, which is why it is not the default; ontomed/ingest/redactors/patterns.py
 says more). It runs when ``presidio-analyzer`` is importable, with tldextract kept off the network;
 a plain regex baseline (e-mail, phone, numeric dates, SSN, long numbers) runs always.
 """
@@ -33,10 +33,10 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from ontomed import KnowledgeBase  # noqa: E402
-from ontomed.model import Document  # noqa: E402
-from ontomed.pipeline import ExtractionRunner, select_extractors  # noqa: E402
-from ontomed.redaction import redact, redact_document  # noqa: E402
-from ontomed.redactors.patterns import PatternRedactor  # noqa: E402
+from ontomed import Document  # noqa: E402
+from ontomed.ingest.pipeline import ExtractionRunner, select_extractors  # noqa: E402
+from ontomed.ingest.redaction import redact, redact_document  # noqa: E402
+from ontomed.ingest.redactors.patterns import PatternRedactor  # noqa: E402
 
 EVAL = ROOT / "data" / "eval"
 KEY = b"benchmark key, not a secret"

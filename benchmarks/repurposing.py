@@ -1,4 +1,4 @@
-"""Drug repurposing: link prediction quality, training cost and prediction time (DESIGN §9).
+"""Drug repurposing: link prediction quality, training cost and prediction time (architecture.md §9).
 
 1. ``umls``: PyKEEN's bundled UMLS graph (135 entities, 46 relations; its own
    train/valid/test split) with ComplEx (and RotatE): filtered MRR and Hits@k on

@@ -1,4 +1,4 @@
-"""The ``ontomed`` command line: a thin layer over the library (DESIGN §11).
+"""The ``ontomed`` command line: a thin layer over the library (architecture.md §11).
 
 Every verb takes ``--kb PATH`` (default ``$ONTOMED_KB``, else ``./ontomed-kb``).
 Exit codes: 0 success, 1 a failed check, 2 bad input. Errors are one line on
@@ -274,7 +274,7 @@ def query(kb_path: str, sparql: str | None, query_file: Any, fmt: str | None) ->
         text = sys.stdin.read()
     if not text or not text.strip():
         raise BadInputError("no query given (pass it as an argument, or --file q.rq)")
-    from .query_text import star_columns
+    from .kb.query_text import star_columns
 
     with open_kb(kb_path) as kb:
         result = kb.query(text)
@@ -455,7 +455,7 @@ def _prepare_caches(kb_path: str) -> None:
     and could only each build their own (6-8 s for the names, 15-30 s for the model on the
     full vocabularies), again after every restart. Nothing to do when they are current."""
     from .apps import prepare
-    from .search import name_index
+    from .kb.names import name_index
 
     with open_kb(kb_path) as kb:
         name_index(kb)

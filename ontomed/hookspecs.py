@@ -24,22 +24,22 @@ Register = Callable[..., None]
 
 @hookspec
 def register_extractors(register: Register) -> None:
-    """Register :class:`ontomed.base.Extractor` instances: ``register(MyExtractor())``."""
+    """Register :class:`ontomed.components.Extractor` instances: ``register(MyExtractor())``."""
 
 
 @hookspec
 def register_text_generators(register: Register) -> None:
-    """Register :class:`ontomed.base.TextGenerator` instances."""
+    """Register :class:`ontomed.components.TextGenerator` instances."""
 
 
 @hookspec
 def register_readers(register: Register) -> None:
-    """Register :class:`ontomed.base.Reader` instances (text, JSON Lines, PubMed XML, …)."""
+    """Register :class:`ontomed.components.Reader` instances (text, JSON Lines, PubMed XML, …)."""
 
 
 @hookspec
 def register_linkers(register: Register) -> None:
-    """Register :class:`ontomed.base.Linker` instances (mention → ontology IRI)."""
+    """Register :class:`ontomed.components.Linker` instances (mention → ontology IRI)."""
 
 
 @hookspec

@@ -1,4 +1,4 @@
-"""Every IRI ontomed mints or relies on, in one place (DESIGN §2, a contract).
+"""Every IRI ontomed mints or relies on, in one place (architecture.md §2, a contract).
 
 Other modules import names from here instead of spelling IRIs out, so a
 namespace can never drift between the ontology, the knowledge base, the
@@ -42,7 +42,7 @@ PREFIXES: dict[str, str] = {
     "dcterms": DCTERMS,
 }
 
-# --- classes and properties (DESIGN §2) ---------------------------------------
+# --- classes and properties (architecture.md §2) ---------------------------------------
 CLASSES = ("Drug", "Disease", "Symptom", "Gene", "Condition", "Document", "DrugClass")
 #: The seven object properties named by the contract.
 PROPERTIES = (
@@ -55,7 +55,7 @@ PROPERTIES = (
     "targets",
 )
 
-# Evidence annotation properties (DESIGN §3).
+# Evidence annotation properties (architecture.md §3).
 EVIDENCE_TEXT = OM + "evidenceText"
 EXTRACTED_BY = OM + "extractedBy"
 CONFIDENCE = OM + "confidence"

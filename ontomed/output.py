@@ -10,8 +10,8 @@ import pyoxigraph as ox
 
 from . import iri as I
 from .errors import BadInputError
-from .formats import rdf_format, result_format
-from .query_text import reorder_tsv
+from .kb.formats import rdf_format, result_format
+from .kb.query_text import reorder_tsv
 
 
 def term_text(term: Any) -> str:
@@ -32,7 +32,7 @@ def term_text(term: Any) -> str:
 
 def print_query_result(result: Any, fmt: str | None, columns: list[str] | None = None) -> None:
     """Print a query's answer; ``columns`` orders a ``SELECT *`` result's columns
-    (:func:`ontomed.query_text.star_columns`)."""
+    (:func:`ontomed.kb.query_text.star_columns`)."""
     out = sys.stdout.buffer
     if isinstance(result, ox.QueryBoolean):
         if fmt in (None, "table"):

@@ -30,7 +30,7 @@ from typing import Any, TypeVar
 import pluggy
 
 from . import hookspecs
-from .base import Extractor, Linker, Reader, Redactor, TextGenerator
+from .components import Extractor, Linker, Reader, Redactor, TextGenerator
 from .errors import BadInputError, OntomedError
 
 DEFAULT_PLUGINS: tuple[str, ...] = (

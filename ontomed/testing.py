@@ -15,10 +15,23 @@ the rule it broke and the input that broke it, so a failure reads well inside
 pytest. The checks never use ``assert`` statements: they still run under
 ``python -O``. They return what the component produced, for further
 assertions of your own.
+
+To run a plugin inside ontomed for one test (``ontomed build``, ``ontomed extract``
+finding it by id), register it for that test only::
+
+    pytest_plugins = ["ontomed.testing"]      # in conftest.py: gives the fixture
+
+    def test_build_finds_my_extractor(register_plugin):
+        register_plugin(MyPlugin())
+        ...
+
+or, outside pytest, ``with registered(MyPlugin()): ...``. The plugin manager is
+rebuilt before and after, so nothing registered in one test is seen by the next.
 """
 
 from __future__ import annotations
 
+import contextlib
 import math
 import os
 import tempfile
@@ -27,9 +40,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from . import iri as I
-from .base import Extractor, Linker, Reader, TextGenerator, _Component
+from .components import Extractor, Linker, Reader, TextGenerator, _Component
 from .errors import OntomedError
-from .model import Document, Evidence, Extraction, Fact, Mention, Relation, SkippedDocument
+from .values import Document, Evidence, Extraction, Fact, Mention, Relation, SkippedDocument
 
 if TYPE_CHECKING:
     from .kb import KnowledgeBase
@@ -44,6 +57,8 @@ __all__ = [
     "check_plugin",
     "check_reader",
     "check_text_generator",
+    "register_plugin",
+    "registered",
     "sample_facts",
 ]
 
@@ -222,7 +237,7 @@ def check_extraction(extraction: object, text: str, *, extractor_id: str,
     """Check one extraction of ``text`` (the per-text part of :func:`check_extractor`)."""
     who = f"extractor {extractor_id!r} on {_snippet(text)}"
     _require(isinstance(extraction, Extraction),
-             f"{who}: must return an ontomed.model.Extraction, not {type(extraction).__name__}")
+             f"{who}: must return an ontomed.values.Extraction, not {type(extraction).__name__}")
     assert isinstance(extraction, Extraction)
     _require(extraction.extractor == extractor_id,
              f"{who}: Extraction.extractor must be the extractor's id {extractor_id!r}, "
@@ -237,7 +252,7 @@ def check_extraction(extraction: object, text: str, *, extractor_id: str,
 
 
 def _check_mention(mention: object, text: str, who: str, allowed: set[str]) -> None:
-    _require(isinstance(mention, Mention), f"{who}: {mention!r} is not an ontomed.model.Mention")
+    _require(isinstance(mention, Mention), f"{who}: {mention!r} is not an ontomed.values.Mention")
     assert isinstance(mention, Mention)
     start, end = mention.start, mention.end
     _require(type(start) is int and type(end) is int,
@@ -266,7 +281,7 @@ def _check_confidence(value: object, who: str) -> None:
 
 
 def _check_relation(relation: object, mentions: tuple[Mention, ...], text: str, who: str) -> None:
-    _require(isinstance(relation, Relation), f"{who}: {relation!r} is not an ontomed.model.Relation")
+    _require(isinstance(relation, Relation), f"{who}: {relation!r} is not an ontomed.values.Relation")
     assert isinstance(relation, Relation)
     name = f"{who}: relation {relation.subject.text!r} {relation.predicate} {relation.object.text!r}"
     _require(relation.subject in mentions and relation.object in mentions,
@@ -469,3 +484,40 @@ def check_text_generator(generator: TextGenerator, facts: Sequence[Fact] | None 
         _require(isinstance(odd, str), f"{who}: generate(lang='x-no-such-language') must return a "
                                        f"string or raise BadInputError, not {odd!r}")
     return out
+
+
+# -- plugins registered for one test ---------------------------------------------------------
+
+@contextlib.contextmanager
+def registered(*plugins: object) -> Iterator[Callable[..., None]]:
+    """Register ``plugins`` (objects or modules with ``@hookimpl`` functions) on a freshly
+    built plugin manager for the ``with`` block; yields a ``register(plugin, name=None)``
+    that adds more. The manager is rebuilt on the way out, whatever happened inside."""
+    from . import plugins as manager
+
+    manager.reset()
+    pm = manager.get_plugin_manager()
+
+    def register(plugin: object, name: str | None = None) -> None:
+        pm.register(plugin, name=name or f"test-plugin-{type(plugin).__name__}-{id(plugin):x}")
+
+    try:
+        for plugin in plugins:
+            register(plugin)
+        yield register
+    finally:
+        manager.reset()
+
+
+try:
+    import pytest as _pytest
+except ImportError:  # the checks above work without pytest
+    _pytest = None  # type: ignore[assignment]
+
+if _pytest is not None:
+    @_pytest.fixture
+    def register_plugin() -> Iterator[Callable[..., None]]:
+        """``register_plugin(plugin, name=None)``: the plugin is registered for this test only
+        (add ``pytest_plugins = ["ontomed.testing"]`` to your conftest.py to use it)."""
+        with registered() as register:
+            yield register

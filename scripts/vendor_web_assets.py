@@ -2,7 +2,7 @@
 """Vendor the query page's editor into the package: YASQE from the npm registry.
 
 The web app serves everything it needs from ``ontomed/web/static`` and never a
-CDN (DESIGN §8). This script is how those files got there and how to update
+CDN (architecture.md §8). This script is how those files got there and how to update
 them: it downloads the pinned npm package with ``npm pack``, checks the
 registry's integrity hash, and copies the built files in.
 

@@ -8,6 +8,9 @@ import pytest
 
 from ontomed import Evidence, KnowledgeBase
 
+#: register_plugin: a plugin registered for one test (ontomed.testing)
+pytest_plugins = ["ontomed.testing"]
+
 REPO = Path(__file__).resolve().parents[1]
 EXAMPLE_TTL = REPO / "ontologies" / "examples" / "ontomed-example.ttl"
 

@@ -1,7 +1,7 @@
 """Run the OWL API, the library Protégé is built on, over an ontology file.
 
 rdflib and owlready2 accept RDF that Protégé reads differently (undeclared entities, triples
-it cannot map to axioms) or rejects as outside OWL 2 DL. The contract (DESIGN §2) is that the
+it cannot map to axioms) or rejects as outside OWL 2 DL. The contract (architecture.md §2) is that the
 shipped files load in the OWL API with zero unparsed triples and zero OWL 2 DL violations, so
 tests ask the OWL API itself: ``tests/owlapi/OwlApiCheck.java``, compiled once against
 Debian's ``libowlapi-java`` (OWL API 5.1.20) and cached in the temp directory.
@@ -26,7 +26,7 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-import pytest
+from .needs import requires
 
 SOURCE = Path(__file__).resolve().parent / "owlapi" / "OwlApiCheck.java"
 MAIN_CLASS = "OwlApiCheck"
@@ -166,7 +166,4 @@ def owlapi_check(
 
 # Skipped on a developer machine without the OWL API; never in CI, where .ci/run
 # installs it, so a broken install there fails loudly instead of skipping.
-requires_owlapi = pytest.mark.skipif(
-    not owlapi_available() and not os.environ.get("CI"),
-    reason="the OWL API is not here (needs java, javac and libowlapi-java)",
-)
+requires_owlapi = requires(owlapi_available(), "the OWL API is not here (needs java, javac and libowlapi-java)")

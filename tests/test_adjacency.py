@@ -6,6 +6,8 @@ import json
 
 import numpy as np
 import pytest
+
+from .needs import need_module
 import scipy.sparse
 from click.testing import CliRunner
 
@@ -122,7 +124,7 @@ def test_save_and_load_round_trip_with_scipy_and_the_sidecars(example_kb, tmp_pa
 
 
 def test_torch_sparse_tensors_hold_the_same_matrix(example_kb):
-    torch = pytest.importorskip("torch")
+    torch = need_module("torch", "the ml extra (torch) is not installed")
     torch.set_num_threads(1)
     adj = example_kb.adjacency()
     dense = adj.matrix.toarray()

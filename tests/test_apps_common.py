@@ -7,7 +7,7 @@ import pickle
 import pytest
 
 from ontomed import KnowledgeBase
-from ontomed.apps import cache
+from ontomed.kb import cache
 from ontomed.apps.names import UnknownNamesError, resolve_names
 from ontomed.iri import ENTITY
 

@@ -12,8 +12,10 @@ from pathlib import Path
 
 import pytest
 
+from .needs import need_module
+
 from ontomed import KnowledgeBase, plugins
-from ontomed.model import Mention
+from ontomed.values import Mention
 from ontomed.testing import (
     check_extractor,
     check_linker,
@@ -56,10 +58,10 @@ def test_the_built_ins_are_among_the_checked():
 
 @pytest.mark.parametrize("name", EXTRACTORS)
 def test_extractor_keeps_the_contract(name: str, example_kb: KnowledgeBase, request, monkeypatch):
-    from ontomed.extractors.transformer import TransformerExtractor
+    from ontomed.ingest.extractors.transformer import TransformerExtractor
 
     if isinstance(plugins.get_extractors()[name], TransformerExtractor):
-        pytest.importorskip("torch", reason="the ml extra (torch) is not installed")
+        need_module("torch", "the ml extra (torch) is not installed")
         from . import tiny_ner
 
         tmp = request.getfixturevalue("tmp_path_factory")

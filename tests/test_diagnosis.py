@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 
 from ontomed import Evidence, KnowledgeBase
-from ontomed.apps import cache, diagnose
+from ontomed.apps import diagnose
+from ontomed.kb import cache
 from ontomed.apps.diagnosis import (
     Scoring,
     build_model,

@@ -5,13 +5,13 @@ from __future__ import annotations
 import pytest
 
 from ontomed import KnowledgeBase
-from ontomed.extractors.dictionary import (
+from ontomed.ingest.extractors.dictionary import (
     DictionaryExtractor,
     Vocabulary,
     vocabulary_for,
 )
 from ontomed.iri import ENTITY, OM
-from ontomed.text import sentences
+from ontomed.ingest.sentences import sentences
 
 from .conftest import make_example_kb
 
@@ -80,7 +80,7 @@ def test_a_name_of_several_entities_links_to_the_one_with_more_identifiers_and_f
 
 
 def test_a_shared_name_is_read_as_the_entity_whose_type_the_cue_expects():
-    from ontomed.extractors.relations import find_relations
+    from ontomed.ingest.extractors.relations import find_relations
 
     vocab = Vocabulary([(ENTITY + "ins_gene", "Gene", "INSX", True), (ENTITY + "ins_drug", "Drug", "INSX", True),
                         (ENTITY + "dm", "Disease", "diabetes", True)],
@@ -125,7 +125,7 @@ def test_chinese_labels_are_found_without_spaces(extractor):
 def test_the_compiled_vocabulary_is_cached_beside_an_on_disk_knowledge_base(tmp_path):
     import pickle
 
-    from ontomed.extractors import dictionary
+    from ontomed.ingest.extractors import dictionary
 
     kb = make_example_kb(tmp_path / "kb")
     vocab = vocabulary_for(kb)
@@ -147,7 +147,7 @@ def test_the_compiled_vocabulary_is_cached_beside_an_on_disk_knowledge_base(tmp_
 
 
 def test_a_corrupt_cache_is_rebuilt(tmp_path):
-    from ontomed.extractors import dictionary
+    from ontomed.ingest.extractors import dictionary
 
     kb = make_example_kb(tmp_path / "kb")
     (tmp_path / "kb" / "cache").mkdir()
@@ -268,9 +268,11 @@ def test_a_name_modifying_a_class_noun_is_not_a_subject(extractor):
 
 def test_british_spellings_of_american_names_are_found_and_ordinary_words_are_left_alone():
     vocab = Vocabulary([(ENTITY + "h", "Symptom", "Hematuria", True), (ENTITY + "e", "Symptom", "Edema", True),
-                        (ENTITY + "i", "Disease", "Ischemic stroke", True), (ENTITY + "s", "Disease", "Systemic sclerosis", True),
+                        (ENTITY + "i", "Disease", "Ischemic stroke", True),
+                        (ENTITY + "s", "Disease", "Systemic sclerosis", True),
                         (ENTITY + "p", "Symptom", "Hemiplegia", True)])
-    found = {(m.text, m.iri) for m in vocab.find("Haematuria, oedema, ischaemic stroke, systemic sclerosis, hemiplegia.")}
+    text = "Haematuria, oedema, ischaemic stroke, systemic sclerosis, hemiplegia."
+    found = {(m.text, m.iri) for m in vocab.find(text)}
     assert found == {("Haematuria", ENTITY + "h"), ("oedema", ENTITY + "e"), ("ischaemic stroke", ENTITY + "i"),
                      ("systemic sclerosis", ENTITY + "s"), ("hemiplegia", ENTITY + "p")}
     assert not vocab.find("systaemic haemiplegia")

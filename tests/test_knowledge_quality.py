@@ -7,10 +7,10 @@ import pytest
 
 from ontomed import Evidence, KnowledgeBase
 from ontomed import iri as I
-from ontomed.extractors.dictionary import DictionaryExtractor
+from ontomed.ingest.extractors.dictionary import DictionaryExtractor
 from ontomed.kb import preferred_label
-from ontomed.pipeline import build
-from ontomed.search import search
+from ontomed.ingest.pipeline import build
+from ontomed.kb.names import search
 
 from .conftest import EXAMPLE_TTL, make_example_kb
 

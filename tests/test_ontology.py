@@ -1,4 +1,4 @@
-"""The shipped ontology keeps its contract (DESIGN §2 and §3).
+"""The shipped ontology keeps its contract (architecture.md §2 and §3).
 
 It loads in the OWL API (as Protégé does) with nothing left unparsed and nothing outside
 OWL 2 DL, HermiT finds it consistent, every term is labelled and defined in English and
@@ -12,6 +12,8 @@ from pathlib import Path
 
 import owlready2
 import pytest
+
+from .needs import requires
 import rdflib
 from rdflib.namespace import OWL, RDF, RDFS, SKOS
 
@@ -44,7 +46,7 @@ SIGNATURES = {
 }
 ALL_PROPERTIES = [*iri.PROPERTIES, *INVERSES.values()]
 
-requires_java = pytest.mark.skipif(shutil.which("java") is None, reason="HermiT needs java")
+requires_java = requires(shutil.which("java") is not None, "HermiT needs java")
 
 
 @pytest.fixture(scope="module")
@@ -118,7 +120,7 @@ def test_owlapi_loads_ontology_with_nothing_unparsed_and_no_dl_violations():
 
 @requires_owlapi
 def test_evidence_axiom_annotations_and_cross_references_stay_in_owl2_dl(tmp_path):
-    """DESIGN §3: an annotated fact, a MeSH link and a hierarchy link need no extra declarations."""
+    """architecture.md §3: an annotated fact, a MeSH link and a hierarchy link need no extra declarations."""
     body = (
         individual(
             "metformin",

@@ -1,4 +1,4 @@
-"""ontomed.pipeline and the build / extract commands, end to end on the real store."""
+"""ontomed.ingest.pipeline and the build / extract commands, end to end on the real store."""
 
 from __future__ import annotations
 
@@ -9,12 +9,12 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from ontomed import KnowledgeBase, plugins
-from ontomed.base import Extractor
+from ontomed import KnowledgeBase
+from ontomed.components import Extractor
 from ontomed.cli import cli
 from ontomed.hookspecs import hookimpl
-from ontomed.model import Extraction, Mention
-from ontomed.pipeline import build, extract
+from ontomed.values import Extraction, Mention
+from ontomed.ingest.pipeline import build, extract
 
 from .conftest import EXAMPLE_TTL, make_example_kb
 
@@ -107,18 +107,14 @@ class _Plugin:
         register(_CapitalWords())
 
 
-def test_mentions_of_a_mention_only_extractor_are_linked_and_related(kb: KnowledgeBase, tmp_path: Path):
-    plugins.reset()
-    pm = plugins.get_plugin_manager()
-    pm.register(_Plugin(), name="capitals-test-plugin")
-    try:
-        (tmp_path / "t.txt").write_text("Imatinib inhibits ABL1.")
-        report = build(kb, [str(tmp_path / "t.txt")], extractors=["capitals-test"])
-        assert report.facts_known == 1  # imatinib targets ABL1 is in the example data
-        [e] = extract("Imatinib inhibits ABL1.", kb=kb, extractors=["capitals-test"])
-        assert [m.iri.rsplit("/", 1)[1] for m in e.mentions] == ["imatinib", "abl1"]
-    finally:
-        plugins.reset()
+def test_mentions_of_a_mention_only_extractor_are_linked_and_related(kb: KnowledgeBase, tmp_path: Path,
+                                                                    register_plugin):
+    register_plugin(_Plugin())
+    (tmp_path / "t.txt").write_text("Imatinib inhibits ABL1.")
+    report = build(kb, [str(tmp_path / "t.txt")], extractors=["capitals-test"])
+    assert report.facts_known == 1  # imatinib targets ABL1 is in the example data
+    [e] = extract("Imatinib inhibits ABL1.", kb=kb, extractors=["capitals-test"])
+    assert [m.iri.rsplit("/", 1)[1] for m in e.mentions] == ["imatinib", "abl1"]
 
 
 def test_an_unknown_extractor_is_bad_input(kb: KnowledgeBase, corpus: Path):
@@ -205,14 +201,11 @@ def test_extract_command_prints_json_from_an_argument_or_stdin(kb_path: str):
     assert [m["text"] for m in piped[0]["mentions"]] == ["Warfarin"]
 
 
-def test_extract_with_an_extractor_that_needs_no_vocabulary_needs_no_knowledge_base(tmp_path: Path):
-    plugins.reset()
-    plugins.get_plugin_manager().register(_Plugin(), name="capitals-test-plugin")
-    try:
-        result = CliRunner().invoke(cli, ["extract", "--kb", str(tmp_path / "none"), "--extractors",
-                                          "capitals-test", "Imatinib inhibits ABL1."])
-    finally:
-        plugins.reset()
+def test_extract_with_an_extractor_that_needs_no_vocabulary_needs_no_knowledge_base(tmp_path: Path,
+                                                                                   register_plugin):
+    register_plugin(_Plugin())
+    result = CliRunner().invoke(cli, ["extract", "--kb", str(tmp_path / "none"), "--extractors",
+                                      "capitals-test", "Imatinib inhibits ABL1."])
     assert result.exit_code == 0, result.output
     [e] = json.loads(result.stdout)
     assert [(m["text"], m["iri"]) for m in e["mentions"]] == [("Imatinib", None), ("ABL1", None)]

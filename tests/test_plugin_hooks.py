@@ -10,29 +10,18 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 
 from ontomed import KnowledgeBase, plugins
-from ontomed.base import Extractor, Linker, Reader, TextGenerator
+from ontomed.components import Extractor, Linker, Reader, TextGenerator
 from ontomed.errors import BadInputError, NotFoundError
 from ontomed.hookspecs import hookimpl
 from ontomed.iri import ENTITY, entity_iri
-from ontomed.model import Document, Extraction, Mention, SkippedDocument
-from ontomed.pipeline import build, extract
-from ontomed.testing import check_linker, check_reader, check_text_generator
-
-
-@contextmanager
-def installed(plugin: object, name: str) -> Iterator[None]:
-    plugins.reset()
-    plugins.get_plugin_manager().register(plugin, name=name)
-    try:
-        yield
-    finally:
-        plugins.reset()
+from ontomed.values import Document, Extraction, Mention, SkippedDocument
+from ontomed.ingest.pipeline import build, extract
+from ontomed.testing import check_linker, check_reader, check_text_generator, registered
 
 
 class Tsv(Reader):
@@ -85,7 +74,7 @@ def test_register_readers_adds_a_reader_that_ontomed_build_uses(kb: KnowledgeBas
 
     source = tmp_path / "notes.tsv"
     source.write_text("n1\tMetformin treats type 2 diabetes.\nn2\t\n")
-    with installed(Plugin(), "tsv-plugin"):
+    with registered(Plugin()):
         assert isinstance(plugins.get_readers()["tsv-test"], Tsv)
         check_reader(plugins.get_readers()["tsv-test"], [source])
         report = build(kb, [str(source)])
@@ -102,7 +91,7 @@ def test_register_linkers_adds_a_linker_the_pipeline_asks_for_unlinked_mentions(
         def register_linkers(self, register):
             register(BlaxLinker(), aliases=["blax"])
 
-    with installed(Plugin(), "blax-plugin"):
+    with registered(Plugin()):
         linkers = plugins.get_linkers()
         assert linkers["blax"] is linkers["blax-linker-test"]
         check_linker(linkers["blax"], [Mention("Zorblax", "Drug", 0, 7)])
@@ -116,7 +105,7 @@ def test_register_text_generators_adds_a_generator():
         def register_text_generators(self, register):
             register(Listing)  # a class that takes no arguments is instantiated
 
-    with installed(Plugin(), "listing-plugin"):
+    with registered(Plugin()):
         generator = plugins.get_text_generators()["listing-test"]
         out = check_text_generator(generator)
     assert out["en"] == "metformin treats type 2 diabetes mellitus; metformin hasSideEffect nausea"
@@ -138,7 +127,7 @@ def test_register_routes_adds_routes_to_the_web_app(kb: KnowledgeBase):
         def register_routes(self, app):
             app.register_blueprint(bp)
 
-    with installed(Plugin(), "routes-plugin"):
+    with registered(Plugin()):
         app = create_app(kb, ServerConfig(timeout=5))
     try:
         reply = app.test_client().get("/-/hello/")
@@ -155,7 +144,7 @@ def test_a_hook_implementation_may_take_fewer_arguments_than_the_hook_offers():
         def register_extractors(self):  # takes no `register`: allowed, and called
             seen.append(True)
 
-    with installed(Plugin(), "argless-plugin"):
+    with registered(Plugin()):
         plugins.get_extractors()
     assert seen == [True]
 
@@ -174,5 +163,5 @@ def test_registering_the_wrong_kind_of_component_is_a_plugin_error(hook):
               "register_linkers": plugins.get_linkers,
               "register_text_generators": plugins.get_text_generators,
               "register_redactors": plugins.get_redactors}[hook]
-    with installed(Plugin(), "wrong-kind-plugin"), pytest.raises(plugins.PluginError, match="is not a"):
+    with registered(Plugin()), pytest.raises(plugins.PluginError, match="is not a"):
         getter()

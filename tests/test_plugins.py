@@ -15,9 +15,9 @@ import pytest
 from click.testing import CliRunner
 
 from ontomed import plugins
-from ontomed.base import Extractor
+from ontomed.components import Extractor
 from ontomed.cli import cli
-from ontomed.model import Extraction, Mention
+from ontomed.values import Extraction, Mention
 
 
 @pytest.fixture
@@ -41,8 +41,8 @@ def install(site: Path, dist: str, module: str, source: str, version: str = "1.2
 
 GOOD = """
     from ontomed.hookspecs import hookimpl
-    from ontomed.base import Extractor
-    from ontomed.model import Extraction, Mention
+    from ontomed.components import Extractor
+    from ontomed.values import Extraction, Mention
 
     class Shouty(Extractor):
         id = "shouty"

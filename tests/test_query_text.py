@@ -1,4 +1,4 @@
-"""ontomed.query_text: a SPARQL syntax error told in one line, and SELECT *'s columns in the
+"""ontomed.kb.query_text: a SPARQL syntax error told in one line, and SELECT *'s columns in the
 order of the query, checked against what Oxigraph itself says about real queries."""
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ import pytest
 
 from ontomed import KnowledgeBase, iri
 from ontomed.errors import QuerySyntaxError
-from ontomed.query_text import reorder_tsv, star_columns, syntax_error_message
+from ontomed.kb.query_text import reorder_tsv, star_columns, syntax_error_message
 
 
 def oxigraph_error(text: str) -> SyntaxError:

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 
 from ontomed.errors import BadInputError, NotFoundError
-from ontomed.model import Document, SkippedDocument
-from ontomed.pipeline import read_documents
-from ontomed.readers import (
+from ontomed.values import Document, SkippedDocument
+from ontomed.ingest.pipeline import read_documents
+from ontomed.ingest.readers import (
     ClinicalTrialsReader,
     JsonLinesReader,
     PubMedReader,

@@ -14,14 +14,12 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from ontomed import plugins
-from ontomed.base import Redactor
+from ontomed import Document, Identifier, Redactor, hookimpl, plugins
 from ontomed.cli import cli
-from ontomed.hookspecs import hookimpl
-from ontomed.model import Document, Identifier
-from ontomed.pipeline import build
-from ontomed.redaction import keyed_identifier, merge, redact, redact_document, redaction_key
-from ontomed.redactors.patterns import PatternRedactor
+from ontomed.testing import registered
+from ontomed.ingest.pipeline import build
+from ontomed.ingest.redaction import keyed_identifier, merge, redact, redact_document, redaction_key
+from ontomed.ingest.redactors.patterns import PatternRedactor
 
 from .conftest import EXAMPLE_TTL, make_example_kb
 
@@ -150,12 +148,8 @@ def installed(*redactors: Redactor) -> Iterator[None]:
             for r in redactors:
                 register(r)
 
-    plugins.reset()
-    plugins.get_plugin_manager().register(Plugin(), name="redactors-test")
-    try:
+    with registered(Plugin()):
         yield
-    finally:
-        plugins.reset()
 
 
 def note(tmp_path: Path, text: str, name: str = "whitfield_joan.txt") -> Path:

@@ -19,6 +19,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+
+from .needs import missing
 from click.testing import CliRunner
 
 from ontomed import Evidence, KnowledgeBase
@@ -27,12 +29,7 @@ from ontomed.cli import cli
 # PyKEEN writes under PYSTOW_HOME as soon as it is imported: the tests import it after
 # _pykeen_home points that at a temporary directory, so here it is only looked for
 if importlib.util.find_spec("pykeen") is None:
-    # CI installs the extra (.ci/run): there a missing PyKEEN fails instead of skipping
-    if os.environ.get("CI"):
-        raise AssertionError("PyKEEN is not installed, and CI must test drug repurposing: "
-                             "pip install -e '.[ml,repurpose]'") from None
-    pytest.skip("the repurpose extra is not installed (pip install -e '.[ml,repurpose]')",
-                allow_module_level=True)
+    missing("the repurpose extra is not installed (pip install -e '.[ml,repurpose]')", module=True)
 import torch  # noqa: E402 - PyKEEN brings it
 
 from ontomed.apps.repurposing import (  # noqa: E402

@@ -1,4 +1,4 @@
-"""ontomed.search on a small knowledge base: identifiers, and the name index kept beside the
+"""ontomed.kb.names on a small knowledge base: identifiers, and the name index kept beside the
 knowledge base per store state (the full vocabularies are in test_vocab_kb.py)."""
 
 from __future__ import annotations
@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 
 from ontomed import KnowledgeBase, iri
-from ontomed import search as search_module
-from ontomed.apps import cache
-from ontomed.search import search
+from ontomed.kb import names as search_module
+from ontomed.kb import cache
+from ontomed.kb.names import search
 
 from .conftest import make_example_kb
 

@@ -13,9 +13,10 @@ from pathlib import Path
 import pytest
 
 from ontomed import iri as I
-from ontomed.base import Extractor, Linker, Reader, TextGenerator
+from ontomed.components import Extractor, Linker, Reader, TextGenerator
 from ontomed.errors import NotFoundError
-from ontomed.model import Document, Extraction, Fact, Mention, Relation, SkippedDocument
+from ontomed.hookspecs import hookimpl
+from ontomed.values import Document, Extraction, Fact, Mention, Relation, SkippedDocument
 from ontomed.testing import (
     DEFAULT_SAMPLES,
     check_extractor,
@@ -67,7 +68,7 @@ def test_the_default_samples_are_hard_on_offsets():
     ({"entity_types": ["Drug"]}, "entity_types must be a tuple"),
     ({"setup": lambda self, kb: kb.query("ASK {}")}, r"setup\(None\) must work without a knowledge base"),
     ({"extract": lambda self, text: Extraction("someone-else")}, "must be the extractor's id 'capitals'"),
-    ({"extract": lambda self, text: [Mention("x", "Drug", 0, 1)]}, "must return an ontomed.model.Extraction"),
+    ({"extract": lambda self, text: [Mention("x", "Drug", 0, 1)]}, "must return an ontomed.values.Extraction"),
     ({"extract": lambda self, text: Extraction("capitals", tuple(
         Mention(m.group(), "Drug", m.start() + 1, m.end() + 1) for m in re.finditer(r"\b[A-Z][a-z]+\b", text)))},
      r"but text\[1:10\] is 'etformin '"),
@@ -153,7 +154,7 @@ def test_a_declared_entity_type_is_allowed():
 def test_an_id_taken_by_another_installed_extractor_is_named():
     from ontomed import plugins
 
-    with pytest.raises(AssertionError, match="'dictionary': the id is taken by ontomed.extractors.dictionary"):
+    with pytest.raises(AssertionError, match="'dictionary': the id is taken by ontomed.ingest.extractors.dictionary"):
         check_extractor(broken(id="dictionary"), registered=plugins.get_extractors())
 
 
@@ -291,3 +292,32 @@ def test_a_text_generator_must_refuse_an_unknown_language_clearly():
 
     with pytest.raises(AssertionError, match="an unknown language must raise an ontomed.errors.OntomedError"):
         check_text_generator(Crashy(), registered=NONE)
+
+
+class _Echo(Extractor):
+    id = "echo-fixture-test"
+
+    def extract(self, text: str) -> Extraction:
+        return Extraction(self.id)
+
+
+class _EchoPlugin:
+    @hookimpl
+    def register_extractors(self, register):
+        register(_Echo())
+
+
+def test_a_plugin_registered_for_one_block_is_gone_after_it():
+    from ontomed import plugins
+    from ontomed.testing import registered
+
+    with registered(_EchoPlugin()):
+        assert "echo-fixture-test" in plugins.get_extractors()
+    assert "echo-fixture-test" not in plugins.get_extractors()
+
+
+def test_the_register_plugin_fixture_registers_for_this_test(register_plugin):
+    from ontomed import plugins
+
+    register_plugin(_EchoPlugin())
+    assert isinstance(plugins.get_extractors()["echo-fixture-test"], _Echo)

@@ -16,17 +16,19 @@ from pathlib import Path
 
 import pytest
 
+from .needs import need_module
+
 from ontomed import plugins
 from ontomed.errors import BadInputError, NotFoundError
-from ontomed.extractors.transformer import TransformerExtractor, parse_label
+from ontomed.ingest.extractors.transformer import TransformerExtractor, parse_label
 from ontomed.iri import ENTITY, OM
 from ontomed.testing import DEFAULT_SAMPLES, check_extractor
 
 from . import tiny_ner
 from .conftest import make_example_kb
 
-pytest.importorskip("torch", reason="the ml extra (torch) is not installed")
-pytest.importorskip("transformers", reason="the ml extra (transformers) is not installed")
+need_module("torch", "the ml extra (torch) is not installed")
+need_module("transformers", "the ml extra (transformers) is not installed")
 
 
 @pytest.fixture(scope="module")
@@ -116,7 +118,7 @@ def test_the_registered_extractor_reads_its_model_from_the_environment(model_pat
 
 
 def test_the_pipeline_links_its_mentions_and_reads_relations_between_them(model_path, monkeypatch):
-    from ontomed.pipeline import extract
+    from ontomed.ingest.pipeline import extract
 
     monkeypatch.setenv("ONTOMED_NER_MODEL", str(model_path))
     kb = make_example_kb()

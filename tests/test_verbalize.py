@@ -1,4 +1,4 @@
-"""Templated verbalization, the faithfulness check and ``ontomed describe`` (DESIGN §7).
+"""Templated verbalization, the faithfulness check and ``ontomed describe`` (architecture.md §7).
 
 All on the real store with the example data; the check runs ontomed's real
 extraction. No model is involved here (see test_generation.py).
@@ -13,11 +13,11 @@ from ontomed import Evidence, KnowledgeBase
 from ontomed import iri as I
 from ontomed.cli import cli
 from ontomed.errors import AmbiguousError, BadInputError, NotFoundError
-from ontomed.faithfulness import check, check_batch
-from ontomed.generation import describe_cached, neighbourhood_query
-from ontomed.lookup import resolve_entity
-from ontomed.model import Fact
-from ontomed.verbalize import Verbalizer, describe, join_list, verbalize
+from ontomed.describe.faithfulness import check, check_batch
+from ontomed.describe.service import describe_cached, neighbourhood_query
+from ontomed.kb.names import resolve_entity
+from ontomed.values import Fact
+from ontomed.describe.verbalize import Verbalizer, describe, join_list, verbalize
 
 from .conftest import make_example_kb
 
@@ -126,7 +126,7 @@ def test_an_unknown_language_is_bad_input(example: KnowledgeBase):
 
 def test_facts_without_a_knowledge_base_are_read_with_their_own_labels():
     from ontomed.testing import sample_facts
-    from ontomed.verbalize import ontology_verbalizer
+    from ontomed.describe.verbalize import ontology_verbalizer
 
     d = ontology_verbalizer().describe_facts(sample_facts(), "en")
     assert d.text == "Metformin can cause nausea as a side effect. Metformin treats type 2 diabetes mellitus."
@@ -207,7 +207,7 @@ def test_many_paragraphs_are_checked_in_one_pass(example: KnowledgeBase):
 
 def test_without_a_knowledge_base_the_check_matches_the_facts_labels():
     from ontomed.testing import sample_facts
-    from ontomed.verbalize import ontology_verbalizer
+    from ontomed.describe.verbalize import ontology_verbalizer
 
     d = ontology_verbalizer().describe_facts(sample_facts(), "en")
     c = check(None, d, "Metformin treats type 2 diabetes mellitus. The sky is blue.")
@@ -353,6 +353,6 @@ def test_a_capitalized_label_is_lower_case_inside_a_sentence_but_names_and_symbo
     ("type 2 diabetes mellitus", "type 2 diabetes mellitus"),
 ])
 def test_running_case(label: str, written: str):
-    from ontomed.verbalize import running_case
+    from ontomed.describe.verbalize import running_case
 
     assert running_case(label, proper={"parkinson", "achilles"}, common={"chronic", "skin"}) == written

@@ -12,7 +12,7 @@ import pytest
 from ontomed import KnowledgeBase
 from ontomed import iri as I
 from ontomed.reasoning import check, find_clashes
-from ontomed.search import search
+from ontomed.kb.names import search
 
 from .owlapi_check import owlapi_check, requires_owlapi
 

@@ -11,6 +11,8 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from .needs import missing, need_module
+
 from .live_server import build_example_kb, http, live_server
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -18,10 +20,10 @@ CHROMEDRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
 #: Set ONTOMED_SCREENSHOTS=DIR to keep screenshots of the pages for a person to look at.
 SCREENSHOTS = Path(os.environ["ONTOMED_SCREENSHOTS"]) if os.environ.get("ONTOMED_SCREENSHOTS") else None
 
-webdriver = pytest.importorskip("selenium.webdriver")
+webdriver = need_module("selenium.webdriver", "selenium is not installed (the test extra)")
 if not (Path(CHROMIUM).exists() and Path(CHROMEDRIVER).exists()):
-    pytest.skip("needs Debian's chromium and chromium-driver (apt-get install chromium chromium-driver)",
-                allow_module_level=True)
+    missing("needs Debian's chromium and chromium-driver (apt-get install chromium chromium-driver)",
+            module=True)
 
 from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.support import expected_conditions as EC  # noqa: E402

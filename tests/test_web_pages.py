@@ -104,7 +104,7 @@ def test_every_page_has_a_search_box_and_a_favicon(server):
 
 
 def test_search_ranks_as_the_command_line_does(server):
-    from ontomed.search import search
+    from ontomed.kb.names import search
 
     same = add_page_data(make_example_kb())  # what the server holds, in memory
     for text in ("Glucophage", "metfromin", "DB00331", "type 2", "aspirn"):

@@ -9,6 +9,8 @@ import os
 
 import pytest
 
+from .needs import missing
+
 from ontomed import KnowledgeBase
 from ontomed.iri import ENTITY
 from ontomed.web import create_app
@@ -17,11 +19,7 @@ from .conftest import make_example_kb
 from .live_server import build_example_kb, http, live_server
 
 if importlib.util.find_spec("pykeen") is None:
-    if os.environ.get("CI"):
-        raise AssertionError("PyKEEN is not installed, and CI must test drug repurposing: "
-                             "pip install -e '.[ml,repurpose]'")
-    pytest.skip("the repurpose extra is not installed (pip install -e '.[ml,repurpose]')",
-                allow_module_level=True)
+    missing("the repurpose extra is not installed (pip install -e '.[ml,repurpose]')", module=True)
 
 JSON = {"Content-Type": "application/json"}
 FORM = {"Content-Type": "application/x-www-form-urlencoded"}

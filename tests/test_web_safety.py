@@ -1,4 +1,4 @@
-"""Safe by default (DESIGN §8, issue 5): each limit of a real ``ontomed serve`` on
+"""Safe by default (architecture.md §8, issue 5): each limit of a real ``ontomed serve`` on
 an on-disk knowledge base, with its query workers as real processes."""
 
 from __future__ import annotations

@@ -174,7 +174,7 @@ def test_create_app_takes_over_an_open_knowledge_base_on_disk(tmp_path):
 def test_serve_keeps_the_name_index_beside_the_knowledge_base_for_its_workers(tmp_path):
     """The workers open the store read-only and cannot keep what they build: serve builds the
     index the search box and entity URLs use once, before they start."""
-    from ontomed.search import INDEX_VERSION
+    from ontomed.kb.names import INDEX_VERSION
 
     kb = build_example_kb(tmp_path / "kb")
     index = kb / "cache" / f"search-index-v{INDEX_VERSION}.pickle"

@@ -128,3 +128,25 @@ def test_other_writers_are_kept_out_while_serving(server, kb_path):
     assert result.returncode == 2
     assert "in use by another process" in result.stderr
     assert ask(server, "ASK { ome:metformin a om:Drug }")
+
+
+def test_an_update_through_the_endpoint_path_refreshes_the_schema_the_knowledge_base_checks_facts_by():
+    """The web jobs write through KnowledgeBase's API: an update that declares a new object
+    property makes it usable by add_fact at once (the store-level shortcut skipped the
+    schema reset, and add_fact refused the property)."""
+    from ontomed import BadInputError, KnowledgeBase
+    from ontomed.web import jobs
+
+    kb = KnowledgeBase()
+    kb.initialize()
+    kb.add_entity("aspirin", "Drug", "aspirin")
+    kb.add_entity("headache", "Symptom", "headache")
+    with pytest.raises(BadInputError, match="not an object property"):
+        kb.add_fact("aspirin", "om:relieves", "headache")
+    jobs.sparql_update(kb, text="INSERT DATA { om:relieves a owl:ObjectProperty }")
+    fact = kb.add_fact("aspirin", "om:relieves", "headache")
+    assert kb.has_fact(fact.subject, fact.predicate, fact.object)
+    jobs.graph_post(kb, graph=None, fmt="nt", data=(
+        b"<https://w3id.org/ontomed#eases> <http://www.w3.org/1999/02/22-rdf-syntax-ns#type> "
+        b"<http://www.w3.org/2002/07/owl#ObjectProperty> .\n"))
+    assert kb.add_fact("aspirin", "om:eases", "headache").predicate.endswith("#eases")

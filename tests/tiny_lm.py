@@ -11,9 +11,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ontomed.generators.transformer import SYSTEM, user_message
+from ontomed.describe.generators.transformer import SYSTEM, user_message
 from ontomed.kb import KnowledgeBase
-from ontomed.verbalize import Verbalizer
+from ontomed.describe.verbalize import Verbalizer
 
 from .conftest import make_example_kb
 
@@ -26,7 +26,7 @@ SPECIAL = ["<|pad|>", "<|end|>", "<|system|>", "<|user|>", "<|assistant|>"]
 
 def corpus(kb: KnowledgeBase) -> list[str]:
     """Everything the model will read or write on ``kb``: prompts and template texts."""
-    from ontomed.generators.finetune import entities_with_facts
+    from ontomed.describe.generators.finetune import entities_with_facts
 
     verbalizer = Verbalizer(kb)
     texts = [SYSTEM]

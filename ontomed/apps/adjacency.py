@@ -1,4 +1,4 @@
-"""The graph as a sparse matrix, for the analyses that work on matrices (DESIGN §9).
+"""The graph as a sparse matrix, for the analyses that work on matrices (architecture.md §9).
 
 ``adjacency(kb)`` gives a square scipy CSR matrix over the knowledge base's
 entities: ``A[i, j]`` is the number of the chosen properties that link entity
@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import io
 import itertools
-import json
 import time
 import warnings
 from collections.abc import Iterable, Sequence

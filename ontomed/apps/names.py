@@ -113,7 +113,7 @@ class _Lookup:
         return self.preference is None or self.preference(iri) is not None
 
     def closest(self, text: str, limit: int = 5) -> tuple[tuple[str, str], ...]:
-        from ..search import name_index
+        from ..kb.names import name_index
 
         index = name_index(self.kb)
         found = []
@@ -252,14 +252,7 @@ def entity_classes(kb: KnowledgeBase, iri: str) -> set[str]:
 
 def english_label(kb: KnowledgeBase, iri: str) -> str:
     """The entity's English label (else any label, else the IRI's last part)."""
-    best = None
-    for q in kb.store.quads_for_pattern(ox.NamedNode(iri), _RDFS_LABEL, None, ox.DefaultGraph()):
-        lang = getattr(q.object, "language", None)
-        if lang == "en":
-            return q.object.value
-        if best is None or not lang:
-            best = q.object.value
-    return best or iri.rstrip("/#").rsplit("/", 1)[-1].rsplit("#", 1)[-1]
+    return kb.label(iri) or iri.rstrip("/#").rsplit("/", 1)[-1].rsplit("#", 1)[-1]
 
 
 def _has_label(kb: KnowledgeBase, iri: str, text: str) -> bool:

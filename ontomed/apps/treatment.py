@@ -36,7 +36,7 @@ pharmacological classes are) holds for its members, so a contraindication of
 drug the patient takes counts as well.
 
 The patient's context is only read: never written to the knowledge base, logged
-or cached (DESIGN §9).
+or cached (architecture.md §9).
 """
 
 from __future__ import annotations
@@ -50,7 +50,7 @@ import pyoxigraph as ox
 
 from .. import iri as I
 from ..errors import BadInputError
-from ..model import Evidence
+from ..values import Evidence
 from .names import NameResolver, Resolved, english_label
 
 if TYPE_CHECKING:

@@ -13,7 +13,7 @@ from ..hookspecs import Register, hookimpl
 
 @hookimpl
 def register_readers(register: Register) -> None:
-    from ..readers import BUILTIN_READERS
+    from ..ingest.readers import BUILTIN_READERS
 
     for reader in BUILTIN_READERS:
         register(reader())
@@ -21,14 +21,14 @@ def register_readers(register: Register) -> None:
 
 @hookimpl
 def register_extractors(register: Register) -> None:
-    from ..extractors.dictionary import DictionaryExtractor
+    from ..ingest.extractors.dictionary import DictionaryExtractor
 
     register(DictionaryExtractor())
 
 
 @hookimpl
 def register_linkers(register: Register) -> None:
-    from ..extractors.dictionary import VocabularyLinker
+    from ..ingest.linking import VocabularyLinker
 
     register(VocabularyLinker())
 
@@ -74,7 +74,7 @@ def register_commands(cli: click.Group) -> None:
           ontomed build pubmed.xml trials.json --extractors dictionary
           ontomed build --clinical notes/
         """
-        from ..pipeline import build as run_build
+        from ..ingest.pipeline import build as run_build
 
         with open_kb(kb_path) as kb:
             report = run_build(kb, list(sources), extractors=_names(extractors),
@@ -111,7 +111,7 @@ def register_commands(cli: click.Group) -> None:
           ontomed extract --extractors dosage --kb :memory: "Aspirin 81 mg daily."
         """
         from ..errors import NotFoundError
-        from ..pipeline import extract as run_extract, select_extractors
+        from ..ingest.pipeline import extract as run_extract, select_extractors
 
         chosen = select_extractors(_names(extractors))
         if text == "-":

@@ -15,19 +15,19 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from ..hookspecs import Register, hookimpl
-from ..verbalize import DEFAULT_LIMIT, LANGUAGES
+from ..describe.verbalize import DEFAULT_LIMIT, LANGUAGES
 
 if TYPE_CHECKING:
     import flask
 
-    from ..generation import Generated
+    from ..describe.service import Generated
     from ..kb import KnowledgeBase
 
 
 @hookimpl
 def register_text_generators(register: Register) -> None:
-    from ..generators.template import TemplateGenerator
-    from ..generators.transformer import TransformerGenerator
+    from ..describe.generators.template import TemplateGenerator
+    from ..describe.generators.transformer import TransformerGenerator
 
     register(TransformerGenerator())
     register(TemplateGenerator())
@@ -66,7 +66,7 @@ def register_commands(cli: click.Group) -> None:
           ontomed describe metformin
           ontomed describe "type 2 diabetes" --lang zh --json
         """
-        from ..generation import describe_entities
+        from ..describe.service import describe_entities
 
         with open_kb(kb_path) as kb:
             description = describe_entities(kb, [entity], lang=lang, limit=limit)[0]
@@ -109,7 +109,7 @@ def register_commands(cli: click.Group) -> None:
           ontomed generate metformin
           ontomed generate metformin warfarin --model ./my-finetuned --device cuda --json
         """
-        from ..generation import describe_entities, generate_descriptions
+        from ..describe.service import describe_entities, generate_descriptions
 
         options: dict[str, Any] = {"device": device, "batch_size": batch_size,
                                    "max_new_tokens": max_new_tokens}
@@ -167,7 +167,7 @@ def register_commands(cli: click.Group) -> None:
         Example:
           ontomed finetune --base default --out models/smollm2-kb --epochs 2 --device cuda
         """
-        from ..generators.finetune import FinetuneSettings, finetune as run_finetune
+        from ..describe.generators.finetune import FinetuneSettings, finetune as run_finetune
 
         settings = FinetuneSettings(
             base=None if base == "default" else base, out=out_dir, epochs=epochs,
@@ -218,7 +218,7 @@ def register_routes(app: flask.Flask) -> None:
         from flask import current_app
 
         from ..errors import OntomedError
-        from ..generation import describe_cached
+        from ..describe.service import describe_cached
 
         entity = request.args.get("entity", "").strip()
         mode = request.args.get("mode", "template")
@@ -273,7 +273,7 @@ def knowledge_base_for(app: flask.Flask, entity: str) -> Iterator[KnowledgeBase]
     if isinstance(local, KnowledgeBase):
         yield local
         return
-    from ..generation import neighbourhood_query
+    from ..describe.service import neighbourhood_query
 
     outcome = engine.run("query", text=neighbourhood_query(entity), results_format=None,
                          graph_format="nt", max_rows=0)

@@ -7,6 +7,6 @@ from ..hookspecs import Register, hookimpl
 
 @hookimpl
 def register_redactors(register: Register) -> None:
-    from ..redactors.patterns import PatternRedactor
+    from ..ingest.redactors.patterns import PatternRedactor
 
     register(PatternRedactor())

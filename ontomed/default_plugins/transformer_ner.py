@@ -13,6 +13,6 @@ from ..hookspecs import Register, hookimpl
 
 @hookimpl
 def register_extractors(register: Register) -> None:
-    from ..extractors.transformer import TransformerExtractor
+    from ..ingest.extractors.transformer import TransformerExtractor
 
     register(TransformerExtractor())

@@ -82,7 +82,7 @@ def register_commands(cli: click.Group) -> None:
         """
         from ..cli import open_kb
         from ..errors import BadInputError
-        from ..search import search
+        from ..kb.names import search
 
         if not text.strip():
             raise BadInputError("nothing to search for (give a name)")

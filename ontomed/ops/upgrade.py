@@ -1,7 +1,7 @@
 """Upgrading the ontology a knowledge base holds to the one this ontomed bundles.
 
 A knowledge base holds the ontomed ontology in its default graph, beside the
-data (DESIGN §2, §4), stamped with ``owl:versionInfo`` on the ontology IRI. When
+data (architecture.md §2, §4), stamped with ``owl:versionInfo`` on the ontology IRI. When
 ontomed ships a newer ontology, ``ontomed init`` (``KnowledgeBase.initialize``)
 replaces the old one in one SPARQL update, which Oxigraph applies as one
 transaction: the old version's triples that the new one does not have are

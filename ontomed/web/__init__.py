@@ -1,4 +1,4 @@
-"""The SPARQL endpoint and the knowledge base in the browser (DESIGN §8).
+"""The SPARQL endpoint and the knowledge base in the browser (architecture.md §8).
 
     app.py           create_app(kb, config): the Flask app factory
     config.py        ServerConfig: every setting and its default

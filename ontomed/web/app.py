@@ -1,4 +1,4 @@
-"""The Flask app factory (DESIGN §8)."""
+"""The Flask app factory (architecture.md §8)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The applications on the web (DESIGN §9): a JSON API and a page for each.
+"""The applications on the web (architecture.md §9): a JSON API and a page for each.
 
 ``POST /api/<app>`` takes a JSON object and answers the library function's
 ``to_dict()``; ``/<app>`` is a form and its answer rendered for a person. Both

@@ -2,7 +2,7 @@
 
 ``ontomed serve`` builds a :class:`ServerConfig` from its flags and takes each
 flag's default from here, so the CLI, ``create_app`` and the docs can never
-disagree about what the endpoint does out of the box (DESIGN §8: safe by
+disagree about what the endpoint does out of the box (architecture.md §8: safe by
 default, read-only unless an update token is configured).
 """
 
@@ -45,7 +45,7 @@ class ServerConfig:
     update_token: str | None = None
     #: Origins allowed by CORS for GET and POST; ``("*",)`` allows any.
     cors_origins: tuple[str, ...] = ("*",)
-    #: Entity pages also show a paragraph from the text generator (DESIGN §7), every
+    #: Entity pages also show a paragraph from the text generator (architecture.md §7), every
     #: sentence checked against the graph; off by default (a model per worker).
     generate_descriptions: bool = False
     #: ``SERVICE`` endpoints a query may call; every other ``SERVICE`` is refused.

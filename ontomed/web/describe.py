@@ -3,11 +3,11 @@
 The page gets plain values (it is rendered in the web process, the data is read
 in a worker): the entity as :meth:`Entity.to_dict` gives it, its facts grouped
 by property with each property's English and Chinese label, the templated
-description in both languages (ontomed.verbalize, DESIGN §7) with the names of
+description in both languages (ontomed.describe.verbalize, architecture.md §7) with the names of
 other entities linked to their pages, each fact's evidence with its source as
 a person reads it (a title, a PMID or NCT number, a file name, a source
 record), and, when the server is started with --generate-descriptions, the
-generator's checked paragraph (ontomed.generation.describe_cached).
+generator's checked paragraph (ontomed.describe.service.describe_cached).
 """
 
 from __future__ import annotations
@@ -20,8 +20,8 @@ import pyoxigraph as ox
 
 from .. import iri as I
 from ..kb import KnowledgeBase
-from ..model import Fact
-from ..verbalize import LIST_STYLES
+from ..values import Fact
+from ..describe.verbalize import LIST_STYLES
 
 LANGUAGES = ("en", "zh")
 _DOCUMENT_FIELDS = {I.DCTERMS + "title": "title", I.DCTERMS + "identifier": "identifier",
@@ -36,14 +36,14 @@ SELECT ?p ?kind ?lang ?text WHERE {
 
 
 def entity_page(kb: KnowledgeBase, *, iri: str, generate: bool = False) -> dict[str, Any]:
-    from ..generation import describe_cached
+    from ..describe.service import describe_cached
 
     entity = kb.entity(iri)
     props = _properties(kb)
     data = entity.to_dict()
     del data["facts"], data["incoming"]  # shown grouped, below
     outgoing = _grouped(entity.facts, props, "object")
-    # a symmetric fact is stored both ways (DESIGN §3): shown once, among the facts
+    # a symmetric fact is stored both ways (architecture.md §3): shown once, among the facts
     stated = {(f.subject, f.predicate, f.object) for f in entity.facts}
     incoming = _grouped([f for f in entity.incoming if (f.object, f.predicate, f.subject) not in stated
                          or f.predicate not in kb.symmetric_properties()], props, "subject")

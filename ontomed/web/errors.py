@@ -1,4 +1,4 @@
-"""HTTP errors as one-line messages, never a traceback (DESIGN §8).
+"""HTTP errors as one-line messages, never a traceback (architecture.md §8).
 
 Library code raises :class:`~ontomed.errors.OntomedError` subclasses, which
 already carry an ``http_status``; the web layer adds :class:`HTTPError` for

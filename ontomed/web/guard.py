@@ -5,7 +5,7 @@ loopback), ``LOAD`` reads URLs, and its recursive-descent parser overflows the
 stack and kills the process on a few thousand nested groups. None of that can
 be switched off in its Python API, so the endpoint reads the query first.
 
-The reader is a lexer (:func:`ontomed.query_text.tokens`), not a parser: it splits the text into the tokens the
+The reader is a lexer (:func:`ontomed.kb.query_text.tokens`), not a parser: it splits the text into the tokens the
 SPARQL grammar defines (strings, IRIs, comments, prefixed names with their
 escapes, variables, brackets, keywords) and looks at keywords outside strings,
 IRIs and comments. It only has to be right for text that Oxigraph itself would
@@ -29,7 +29,7 @@ from dataclasses import dataclass
 
 import pyoxigraph as ox
 
-from ..query_text import Token, tokens
+from ..kb.query_text import Token, tokens
 from .errors import HTTPError
 
 QUERY_FORMS = ("SELECT", "ASK", "CONSTRUCT", "DESCRIBE")

@@ -2,7 +2,7 @@
 
 Each job takes the :class:`~ontomed.kb.KnowledgeBase` and keyword arguments
 that pickle (strings, bytes, lists), and returns something that pickles: a
-worker process runs them against its own read-only handle (DESIGN §8), the
+worker process runs them against its own read-only handle (architecture.md §8), the
 in-memory engine runs them in a thread. Results are serialized here, in the
 worker, by Oxigraph's own serializers, so the web process only moves bytes.
 
@@ -33,10 +33,10 @@ from typing import IO, Any
 import pyoxigraph as ox
 
 from .. import iri as I
-from ..errors import NotFoundError, OntomedError, QuerySyntaxError, StoreError
-from ..formats import check_rdf_xml
+from ..errors import NotFoundError, OntomedError, StoreError
+from ..kb.formats import check_rdf_xml
 from ..kb import KnowledgeBase
-from ..query_text import reorder_tsv, star_columns, syntax_error_message
+from ..kb.query_text import reorder_tsv, star_columns
 from . import guard, protocol
 from .describe import entity_page, entity_rdf_query
 from .errors import HTTPError
@@ -179,12 +179,8 @@ def query(kb: KnowledgeBase, *, text: str | None = None, results_format: str | N
         options["named_graphs"] = [_graph(g) for g in named_graphs or []]
     elif union:
         options["use_default_graph_as_union"] = True
-    try:
-        result = kb.store.query(text, base_iri=base_iri, prefixes=dict(I.PREFIXES), **options)
-    except SyntaxError as exc:
-        raise QuerySyntaxError(syntax_error_message(exc, text, I.PREFIXES)) from None
-    except OSError as exc:
-        raise StoreError(f"query failed: {exc}") from None
+    # the guard checked the nesting (to the configured depth)
+    result = kb.query(text, base_iri=base_iri, max_depth=None, **options)
     try:
         if isinstance(result, ox.QueryBoolean):
             fmt = results_format_for(_need(results_format, "a boolean result", RESULT_MEDIA_TYPES))
@@ -203,7 +199,7 @@ def solutions(result: ox.QuerySolutions, fmt: ox.QueryResultsFormat, max_rows: i
     """Rows as ``fmt``: written as they are evaluated, or (with a cap) once the cap has decided.
 
     ``columns``: the order of ``SELECT *``'s columns when it is not Oxigraph's (alphabetical,
-    see :func:`ontomed.query_text.star_columns`); such a result is put in that order
+    see :func:`ontomed.kb.query_text.star_columns`); such a result is put in that order
     through TSV, so it is held until complete rather than streamed.
     """
     if not max_rows and columns is None:
@@ -251,13 +247,12 @@ def sparql_update(kb: KnowledgeBase, *, text: str | None = None, base_iri: str |
 
 
 def update(kb: KnowledgeBase, *, text: str, base_iri: str | None = None) -> Outcome:
-    kb.note_removal()  # an update may delete: what KnowledgeBase.stamp recorded no longer holds
+    """Through :meth:`KnowledgeBase.update`, which also forgets what the update may have
+    changed (the stamps, the schema it reads classes and properties from)."""
     try:
-        kb.store.update(text, base_iri=base_iri, prefixes=dict(I.PREFIXES))
-    except SyntaxError as exc:
-        raise QuerySyntaxError(syntax_error_message(exc, text, I.PREFIXES)) from None
-    except OSError as exc:
-        raise HTTPError(400, f"update failed: {exc}") from None
+        kb.update(text, base_iri=base_iri, max_depth=None)  # the guard checked the nesting
+    except StoreError as exc:  # the store refused the update: the client's to fix
+        raise HTTPError(400, str(exc)) from exc
     return Outcome(b"", None)
 
 
@@ -335,18 +330,13 @@ def graph_post(kb: KnowledgeBase, *, graph: str | None, data: bytes, fmt: str,
     created = isinstance(g, ox.NamedNode) and not kb.store.contains_named_graph(g)
     triples_ = _parse(data, rdf_format_for(fmt), base_iri)
     if created:
-        kb.store.add_graph(g)
-    kb.store.extend(ox.Quad(t.subject, t.predicate, t.object, g) for t in triples_)
+        kb.store.add_graph(g)  # an empty POST still creates the graph
+    kb.extend(ox.Quad(t.subject, t.predicate, t.object, g) for t in triples_)
     return Outcome(b"", None, created=created)
 
 
 def graph_delete(kb: KnowledgeBase, *, graph: str | None) -> Outcome:
-    g = _existing(kb, graph)
-    kb.note_removal()
-    if isinstance(g, ox.NamedNode):
-        kb.store.remove_graph(g)
-    else:
-        kb.store.clear_graph(g)
+    kb.drop_graph(_existing(kb, graph))
     return Outcome(b"", None)
 
 
@@ -366,7 +356,7 @@ def entity_rdf(kb: KnowledgeBase, *, iri: str, fmt: str, max_rows: int) -> Outco
 
 def search_names(kb: KnowledgeBase, *, text: str, types: Sequence[str] = (), limit: int = 20) -> list[dict[str, Any]]:
     """``ontomed search`` for the header's search box: the same index and ranking."""
-    from ..search import search
+    from ..kb.names import search
 
     return [hit.to_dict() for hit in search(kb, text, types=list(types), limit=limit)]
 
@@ -378,7 +368,7 @@ def resolve_name(kb: KnowledgeBase, *, name: str) -> dict[str, Any]:
     ``{"error": …, "candidates": [{"iri", "label"}…]}`` with the closest names."""
     from ..apps.names import by_identifier, english_label
     from ..errors import AmbiguousError, NotFoundError
-    from ..lookup import resolve_entity
+    from ..kb.names import resolve_entity
 
     text = name.strip()
     found = by_identifier(kb, text) if text else None
@@ -395,7 +385,7 @@ def resolve_name(kb: KnowledgeBase, *, name: str) -> dict[str, Any]:
             "candidates": [{"iri": c, "label": english_label(kb, c)} for c in candidates[:10]]}
 
 
-# -- the applications (DESIGN §9) ----------------------------------------------
+# -- the applications (architecture.md §9) ----------------------------------------------
 
 def _application(run: Callable[[], Any]) -> dict[str, Any]:
     """``{"status", "body"}``: the answer's ``to_dict()``, or the error as JSON a client can

@@ -16,7 +16,7 @@ import pyoxigraph as ox
 from werkzeug.datastructures import MIMEAccept
 from werkzeug.http import parse_accept_header
 
-from ..formats import RDF_FORMATS, RESULT_FORMATS
+from ..kb.formats import RDF_FORMATS, RESULT_FORMATS
 from .errors import HTTPError
 
 R = ox.QueryResultsFormat

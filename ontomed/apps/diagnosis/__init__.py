@@ -1,4 +1,4 @@
-"""Diagnosis from findings: phenotypes in, diseases ranked and explained out (DESIGN §9).
+"""Diagnosis from findings: phenotypes in, diseases ranked and explained out (architecture.md §9).
 
 >>> from ontomed import KnowledgeBase
 >>> from ontomed.apps import diagnose

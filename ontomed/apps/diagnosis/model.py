@@ -38,7 +38,7 @@ import pyoxigraph as ox
 
 from ... import iri as I
 from ...errors import BadInputError
-from ..cache import state_cached
+from ...kb.cache import state_cached
 
 if TYPE_CHECKING:
     from ...kb import KnowledgeBase

@@ -1,4 +1,4 @@
-"""Drug repurposing by link prediction (DESIGN §9): ``ontomed repurpose train`` / ``predict``.
+"""Drug repurposing by link prediction (architecture.md §9): ``ontomed repurpose train`` / ``predict``.
 
 A knowledge graph embedding model (PyKEEN: ComplEx, RotatE, TransE or
 DistMult) learns the knowledge base's facts between entities; it then ranks

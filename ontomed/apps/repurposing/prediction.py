@@ -18,7 +18,6 @@ not a failure: the model still answers for what it learnt.
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -28,6 +27,7 @@ import pyoxigraph as ox
 
 from ... import iri as I
 from ...errors import BadInputError
+from ...files import write_json
 from ..names import resolve_names
 from .paths import EntityRef, Labels, SupportingPath, edge_paths, supporting_paths
 from .saved import SavedModel, load
@@ -260,8 +260,6 @@ _checked: dict[int, tuple[SavedModel, str, list[str]]] = {}  # the model is held
 
 def _write_json(path: Path, data: dict[str, Any]) -> None:
     try:
-        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-        tmp.write_text(json.dumps(data, ensure_ascii=False), "utf-8")
-        os.replace(tmp, path)
+        write_json(path, data, ensure_ascii=False)
     except OSError:
         pass  # a model on a read-only disk is checked again next time

@@ -2,10 +2,10 @@
 
 What the model learns from: every asserted fact of an object property between
 two IRIs in the default graph (inferred facts live in their own named graph and
-are left out, DESIGN §3). The ontology's inverse properties (``om:treatedBy``…)
+are left out, architecture.md §3). The ontology's inverse properties (``om:treatedBy``…)
 are folded into the property they invert, with subject and object swapped, so
 one relation never appears under two names. A symmetric property
-(``om:interactsWith``, ``owl:SymmetricProperty``) is stored one way (DESIGN §3)
+(``om:interactsWith``, ``owl:SymmetricProperty``) is stored one way (architecture.md §3)
 and reaches the model both ways: :meth:`GraphTriples.directed` adds the reverse
 of each of its facts.
 

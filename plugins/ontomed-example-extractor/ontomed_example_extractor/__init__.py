@@ -8,7 +8,7 @@ when it collects extractors. ``ontomed plugins`` lists it;
 
 from __future__ import annotations
 
-from ontomed.hookspecs import Register, hookimpl
+from ontomed import Register, hookimpl
 
 from .dosage import DosageExtractor, DosageMention, find_doses
 

@@ -18,15 +18,14 @@ import re
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from ontomed.base import Extractor
-from ontomed.model import Extraction, Mention
+from ontomed import Extraction, Extractor, Mention
 
 __all__ = ["DosageExtractor", "DosageMention", "find_doses"]
 
 
 @dataclass(frozen=True, kw_only=True)
 class DosageMention(Mention):
-    """A dose, with its parts normalised. Still a :class:`~ontomed.model.Mention`, so
+    """A dose, with its parts normalised. Still a :class:`~ontomed.Mention`, so
     everything that handles mentions handles it; ``to_dict`` adds the parts."""
 
     value: float

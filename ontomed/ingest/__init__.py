@@ -1,0 +1,2 @@
+"""From sources to facts: readers → sentences → extractors → linkers → the pipeline that stores
+the facts with their evidence (:mod:`.pipeline`)."""
