@@ -59,7 +59,8 @@ class Generated:
             out.update(report)
         else:
             out.update({"generated": None, "supported": 0, "total": 0, "replaced": 0, "dropped": 0,
-                        "added": 0, "facts": len(d.statements), "facts_stated": 0, "sentences": []})
+                        "repeats": 0, "added": 0, "printed": None, "facts": len(d.statements),
+                        "facts_stated": 0, "summary": None, "sentences": []})
         return out
 
 

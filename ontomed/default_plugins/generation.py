@@ -198,10 +198,7 @@ def _print_generated(result: Generated) -> None:
             parts.append(sentence.text)
     gap = "" if result.description.lang == "zh" else " "
     click.echo(gap.join(parts))
-    c = result.checked
-    click.echo(f"({c.supported}/{c.total} generated sentences supported by the facts; "
-               f"{c.count('replaced')} replaced, {c.count('dropped')} dropped, "
-               f"{c.count('added')} added from the templates; model {result.model})", err=True)
+    click.echo(f"({result.checked.summary()}; model {result.model})", err=True)
 
 
 # -- the web route -------------------------------------------------------------------
