@@ -44,7 +44,7 @@ import pyoxigraph as ox
 from ..errors import BadInputError
 from ..faithfulness import check_batch
 from ..verbalize import DEFAULT_LIMIT, Description, Verbalizer, check_lang
-from .models import LoadedModel, forget_loaded, load_model
+from .models import LoadedModel, _quiet, forget_loaded, load_model
 from .transformer import DEFAULT_MAX_NEW_TOKENS, TransformerGenerator, prompt_text
 
 if TYPE_CHECKING:
@@ -316,8 +316,9 @@ def finetune(kb: KnowledgeBase, settings: FinetuneSettings, *, progress: Progres
         say(f"after: faithfulness {after.faithfulness:.1%}, chrF {after.chrf:.1f}")
 
     out.mkdir(parents=True, exist_ok=True)
-    model.save_pretrained(out)
-    tokenizer.save_pretrained(out)
+    with _quiet():  # the command prints its own report
+        model.save_pretrained(out)
+        tokenizer.save_pretrained(out)
     forget_loaded(out)
     report = FinetuneReport(
         base=lm.name, out=str(out), device=str(device), precision=precision,
