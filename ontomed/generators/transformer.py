@@ -79,8 +79,12 @@ class Decoding:
         return ", ".join(parts) or "plain greedy"
 
 
-#: What ``ontomed generate`` decodes with: measured on held-out entities of the README's
-#: knowledge base (benchmarks/README.md, "decoding"), not guessed.
+#: What ``ontomed generate`` decodes with, chosen on 12 held-out entities of the README's
+#: knowledge base (45 facts; benchmarks/README.md), by the share of facts stated in supported
+#: sentences, then the share of sentences supported: the stop alone kept plain greedy's facts
+#: (37.8%) and raised support from 36.8% to 41.2% (chrF 70.2 → 70.8, 9% more entities/s). A
+#: repetition penalty of 1.2 raised support to 55.0% by writing fewer facts (35.6%, chrF 60.8);
+#: a ban on repeated 4-grams lowered both (35.3%, 31.1%): the text repeats names by nature.
 DEFAULT_DECODING = Decoding(repetition_penalty=1.0, no_repeat_ngram_size=0, stop_when_said=True)
 
 SYSTEM = ("You write short, plain paragraphs for clinicians from a medical knowledge graph. "
