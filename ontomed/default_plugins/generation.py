@@ -1,5 +1,5 @@
 """Facts to text, as a built-in plugin: the generators, ``describe`` / ``generate`` /
-``finetune``, and the ``/verbalize`` route (DESIGN §7).
+``finetune``, and the ``/verbalize`` route (architecture.md §7).
 
 Registered through the same hooks a third party's generator uses. Nothing
 heavy is imported here: torch and transformers load when a model does.
@@ -153,10 +153,18 @@ def register_commands(cli: click.Group) -> None:
     @click.option("--max-new-tokens", type=click.IntRange(1), default=160, show_default=True,
                   help="Token budget per entity when evaluating.")
     @click.option("--seed", type=int, default=0, show_default=True)
+    @click.option("--train-layers", type=click.IntRange(1), metavar="N",
+                  help="Train only the last N blocks (and the final norm): on a CPU, 2.4x faster per "
+                  "step than every weight with N=6 of SmolLM2's 30. Default: every weight.")
+    @click.option("--budget-minutes", type=click.FloatRange(0, min_open=True), metavar="MIN",
+                  help="Stop training after the step that crosses this many minutes.")
+    @click.option("--eval-examples", type=click.IntRange(0), metavar="N",
+                  help="Score only the first N held-out pairs before and after (0: none). Default: all.")
     @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
     def finetune(kb_path: str, base: str, out_dir: str, epochs: int, langs: str, held_out: float,
                  max_entities: int | None, limit: int, batch_size: int, learning_rate: float, device: str,
-                 threads: int | None, max_new_tokens: int, seed: int, as_json: bool) -> None:
+                 threads: int | None, max_new_tokens: int, seed: int, train_layers: int | None,
+                 budget_minutes: float | None, eval_examples: int | None, as_json: bool) -> None:
         """Train a generator on (facts → template text) pairs from the knowledge base.
 
         Entities are split into training and held-out sets; faithfulness and chrF
@@ -166,6 +174,8 @@ def register_commands(cli: click.Group) -> None:
         \b
         Example:
           ontomed finetune --base default --out models/smollm2-kb --epochs 2 --device cuda
+          ontomed finetune --base default --out models/smollm2-kb --lang en --max-entities 600 \\
+              --train-layers 6 --batch-size 4 --budget-minutes 20 --eval-examples 0
         """
         from ..describe.generators.finetune import FinetuneSettings, finetune as run_finetune
 
@@ -173,7 +183,8 @@ def register_commands(cli: click.Group) -> None:
             base=None if base == "default" else base, out=out_dir, epochs=epochs,
             langs=tuple(x.strip() for x in langs.split(",") if x.strip()), held_out=held_out,
             max_entities=max_entities, limit=limit, batch_size=batch_size, learning_rate=learning_rate,
-            device=device, threads=threads, max_new_tokens=max_new_tokens, seed=seed)
+            device=device, threads=threads, max_new_tokens=max_new_tokens, seed=seed,
+            train_layers=train_layers, budget_minutes=budget_minutes, eval_examples=eval_examples)
         with open_kb(kb_path) as kb:
             report = run_finetune(kb, settings, progress=None if as_json else _progress)
         if as_json:
@@ -198,10 +209,7 @@ def _print_generated(result: Generated) -> None:
             parts.append(sentence.text)
     gap = "" if result.description.lang == "zh" else " "
     click.echo(gap.join(parts))
-    c = result.checked
-    click.echo(f"({c.supported}/{c.total} generated sentences supported by the facts; "
-               f"{c.count('replaced')} replaced, {c.count('dropped')} dropped, "
-               f"{c.count('added')} added from the templates; model {result.model})", err=True)
+    click.echo(f"({result.checked.summary()}; model {result.model})", err=True)
 
 
 # -- the web route -------------------------------------------------------------------

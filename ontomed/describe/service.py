@@ -1,4 +1,4 @@
-"""Describing entities in words: the template text, or a generator's text checked (DESIGN §7).
+"""Describing entities in words: the template text, or a generator's text checked (architecture.md §7).
 
 What ``ontomed describe``, ``ontomed generate``, the ``/verbalize`` route,
 entity pages and the benchmark call. A generated description is always
@@ -59,7 +59,8 @@ class Generated:
             out.update(report)
         else:
             out.update({"generated": None, "supported": 0, "total": 0, "replaced": 0, "dropped": 0,
-                        "added": 0, "facts": len(d.statements), "facts_stated": 0, "sentences": []})
+                        "repeats": 0, "added": 0, "printed": None, "facts": len(d.statements),
+                        "facts_stated": 0, "summary": None, "sentences": []})
         return out
 
 

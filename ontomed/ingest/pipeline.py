@@ -1,4 +1,4 @@
-"""Read → extract → link → facts with evidence (DESIGN §1, §3).
+"""Read → extract → link → facts with evidence (architecture.md §1, §3).
 
 ``build(kb, sources)`` is what ``ontomed build`` runs. Documents are
 identified by a hash of their text and each piece of evidence by a hash of the

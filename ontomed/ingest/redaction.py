@@ -2,7 +2,7 @@
 
 A document is a clinical note when ``ontomed build --clinical`` says so, or when its record says
 so (``"clinical": true`` in a JSON Lines record, which the reader keeps as metadata). For those,
-:func:`redact_document` runs every registered :class:`~ontomed.base.Redactor` over the title and
+:func:`redact_document` runs every registered :class:`~ontomed.Redactor` over the title and
 the text together (a name found in one is removed from both), writes each kind's placeholder in
 place of every span found (``[NAME]``, ``[DATE] 2019``: a date keeps its year, as Safe Harbor
 allows), replaces the record identifier by a keyed hash, and drops the source path (a file name

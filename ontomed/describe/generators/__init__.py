@@ -1,4 +1,4 @@
-"""Text generators: facts → text (DESIGN §7).
+"""Text generators: facts → text (architecture.md §7).
 
 ``template`` says each fact through the ontology's templates (the ground
 truth); ``transformer`` has a causal language model rewrite those sentences

@@ -10,7 +10,8 @@ imported: its file is found with :func:`importlib.util.find_spec`.
 Reading a GGUF file with transformers (and ``gguf``) de-quantizes every tensor
 and converts the tokenizer, about 20-30 s; so it is done once and the result
 saved as safetensors under ``$XDG_CACHE_HOME/ontomed/models/<name>-<hash>/``
-(else ``~/.cache/...``), which later loads in about a second. Loaded models
+(else ``~/.cache/...``), which later loads in about a second. The conversion
+shows its progress only then, and only on a terminal; later runs print nothing. Loaded models
 stay in memory (a few, most recently used) so that a server or a batch pays
 the load once.
 
@@ -28,6 +29,7 @@ import importlib.util
 import os
 import re
 import shutil
+import sys
 import tempfile
 import threading
 from collections import OrderedDict
@@ -102,21 +104,35 @@ def set_threads(threads: int | None) -> None:
 
 
 @contextlib.contextmanager
-def _quiet() -> Iterator[None]:
-    """No progress bars or advice from transformers while loading: a command prints
-    its own output, one line per problem."""
+def _quiet(progress: bool = False) -> Iterator[None]:
+    """No advice from transformers while loading, and no progress bars unless
+    ``progress``: a command prints its own output, one line per problem.
+
+    The GGUF reader draws its bar with its own ``tqdm``, which transformers'
+    switch for progress bars does not reach; it is turned off here too.
+    """
     from transformers.utils import logging as hf_logging
 
     level = hf_logging.get_verbosity()
     bars = hf_logging.is_progress_bar_enabled()
     hf_logging.set_verbosity_error()
-    hf_logging.disable_progress_bar()
+    gguf_utils = None
+    if not progress:
+        hf_logging.disable_progress_bar()
+        with contextlib.suppress(ImportError):
+            import functools
+
+            from transformers import modeling_gguf_pytorch_utils as gguf_utils
+            bar = gguf_utils.tqdm
+            gguf_utils.tqdm = functools.partial(bar, disable=True)
     try:
         yield
     finally:
         hf_logging.set_verbosity(level)
         if bars:
             hf_logging.enable_progress_bar()
+        if gguf_utils is not None:
+            gguf_utils.tqdm = bar
 
 
 def _first_line(exc: BaseException) -> str:
@@ -140,8 +156,14 @@ def _converted(gguf: Path, label: str) -> Path:
 
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
+    # Once per model and machine, 20-30 s: a person at a terminal sees why it waits;
+    # a pipe or a log gets nothing but the text.
+    progress = sys.stderr is not None and sys.stderr.isatty()
+    if progress:
+        print(f"converting {label} to safetensors, once (about 30 s); later runs load {target}",
+              file=sys.stderr, flush=True)
     try:
-        with _quiet():
+        with _quiet(progress):
             tokenizer = AutoTokenizer.from_pretrained(str(gguf.parent), gguf_file=gguf.name)
             model = AutoModelForCausalLM.from_pretrained(str(gguf.parent), gguf_file=gguf.name)
             # The weights were de-quantized on load; what is saved is a plain model.
