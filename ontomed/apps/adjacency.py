@@ -184,7 +184,7 @@ def _used(kb: KnowledgeBase, iri: str) -> bool:
         node = ox.NamedNode(iri)
     except ValueError:
         return False
-    return any(True for _ in kb.store.quads_for_pattern(None, node, None, ox.DefaultGraph()))
+    return any(True for _ in kb.quads(None, node, None, ox.DefaultGraph()))
 
 
 def entity_classes(names: Iterable[str] | None) -> tuple[str, ...]:
@@ -238,7 +238,7 @@ def adjacency(kb: KnowledgeBase, properties: Sequence[str] | None = None,
     cells = _tsv_cells(kb, f"SELECT DISTINCT ?e WHERE {{ VALUES ?c {{ {values} }} ?e a ?c FILTER(isIRI(?e)) }}")
     index = tuple(sorted(c[1:-1] for c in set(cells) if c))  # cells are "<iri>"
     position = {f"<{iri}>": i for i, iri in enumerate(index)}
-    symmetric = {q.subject.value for q in kb.store.quads_for_pattern(
+    symmetric = {q.subject.value for q in kb.quads(
         None, ox.NamedNode(I.RDF + "type"), ox.NamedNode(I.OWL + "SymmetricProperty"), ox.DefaultGraph())}
     n = len(index)
     rows, cols, kinds = [], [], []

@@ -310,7 +310,7 @@ def search(kb: KnowledgeBase, text: str, *, types: Iterable[str] = (), limit: in
 
 
 def _identifiers(kb: KnowledgeBase, iri: str) -> tuple[tuple[str, str], ...]:
-    found = (I.identifier_from_iri(q.object.value) for q in kb.store.quads_for_pattern(
+    found = (I.identifier_from_iri(q.object.value) for q in kb.backend.quads_for_pattern(
         ox.NamedNode(iri), ox.NamedNode(I.SKOS + "exactMatch"), None, ox.DefaultGraph()))
     return tuple(sorted(x for x in found if x))
 

@@ -71,7 +71,7 @@ def compute_stats(kb: KnowledgeBase, *, refresh: bool = False) -> dict[str, Any]
 
 
 def _store_state(kb: KnowledgeBase) -> str:
-    return f"{len(kb.store)}:{kb.removals()}"
+    return f"{len(kb.backend)}:{kb.removals()}"
 
 
 def _counts(kb: KnowledgeBase) -> dict[str, Any]:

@@ -152,10 +152,9 @@ def _reasoner_input(kb: KnowledgeBase) -> list[ox.Triple]:
     knowledge base and mean nothing to a reasoner; ``owl:imports`` is dropped
     so that owlready2 never goes to the network.
     """
-    store = kb.store
-    axiom_nodes = {q.subject for q in store.quads_for_pattern(None, _RDF_TYPE, _OWL_AXIOM, _DEFAULT)}
+    axiom_nodes = {q.subject for q in kb.quads(None, _RDF_TYPE, _OWL_AXIOM, _DEFAULT)}
     annotations = set(_BUILTIN_ANNOTATIONS) | {
-        q.subject.value for q in store.quads_for_pattern(
+        q.subject.value for q in kb.quads(
             None, _RDF_TYPE, ox.NamedNode(I.OWL + "AnnotationProperty"), _DEFAULT)
     }
     return [
@@ -412,14 +411,13 @@ class _Schema:
             for member, path in self.above.get(cls, {}).items():
                 found.append(_Reason(member, cls, t, role, axioms + path))
 
-        store = kb.store
-        for q in store.quads_for_pattern(x, _RDF_TYPE, None, _DEFAULT):
+        for q in kb.quads(x, _RDF_TYPE, None, _DEFAULT):
             if isinstance(q.object, ox.NamedNode):
                 add(q.object.value, q.triple, "type", ())
-        for q in store.quads_for_pattern(x, None, None, _DEFAULT):
+        for q in kb.quads(x, None, None, _DEFAULT):
             for cls, axioms in self.subject_rules.get(q.predicate.value, ()):
                 add(cls, q.triple, "subject", axioms)
-        for q in store.quads_for_pattern(None, None, x, _DEFAULT):
+        for q in kb.quads(None, None, x, _DEFAULT):
             for cls, axioms in self.object_rules.get(q.predicate.value, ()):
                 add(cls, q.triple, "object", axioms)
         return found
@@ -658,8 +656,8 @@ def _rdf_list(kb: KnowledgeBase, head: Any) -> list[Any]:
     nil = ox.NamedNode(I.RDF + "nil")
     while head != nil and head not in seen:
         seen.add(head)
-        first = next(iter(kb.store.quads_for_pattern(head, ox.NamedNode(I.RDF + "first"), None, _DEFAULT)), None)
-        rest = next(iter(kb.store.quads_for_pattern(head, ox.NamedNode(I.RDF + "rest"), None, _DEFAULT)), None)
+        first = next(iter(kb.quads(head, ox.NamedNode(I.RDF + "first"), None, _DEFAULT)), None)
+        rest = next(iter(kb.quads(head, ox.NamedNode(I.RDF + "rest"), None, _DEFAULT)), None)
         if first is None:
             break
         items.append(first.object)

@@ -250,7 +250,7 @@ def _annotations(kb: KnowledgeBase) -> dict[tuple[str, str], tuple[float | None,
     hasSymptom fact. Of several stated frequencies (a disease merged from OMIM and
     Orphanet says "9/9" and "Frequent") the highest counts; none stated: (None, None)."""
     found: dict[tuple[str, str], tuple[float | None, str | None]] = {}
-    for q in kb.store.quads_for_pattern(None, ox.NamedNode(I.OM + "hasSymptom"), None, _DEFAULT):
+    for q in kb.quads(None, ox.NamedNode(I.OM + "hasSymptom"), None, _DEFAULT):
         if isinstance(q.subject, ox.NamedNode) and isinstance(q.object, ox.NamedNode):
             found[(q.subject.value, q.object.value)] = (None, None)
     rows = kb.query("""SELECT ?s ?o ?f WHERE {
@@ -269,7 +269,7 @@ def _annotations(kb: KnowledgeBase) -> dict[tuple[str, str], tuple[float | None,
 
 def _broader(kb: KnowledgeBase) -> dict[str, list[str]]:
     parents: dict[str, list[str]] = defaultdict(list)
-    for q in kb.store.quads_for_pattern(None, ox.NamedNode(I.SKOS + "broader"), None, _DEFAULT):
+    for q in kb.quads(None, ox.NamedNode(I.SKOS + "broader"), None, _DEFAULT):
         if isinstance(q.subject, ox.NamedNode) and isinstance(q.object, ox.NamedNode) \
                 and q.subject != q.object:
             parents[q.subject.value].append(q.object.value)
@@ -289,7 +289,7 @@ def _closure(start: Iterable[str], links: dict[str, list[str]]) -> set[str]:
 
 def _labels_and_ids(kb: KnowledgeBase, wanted: set[str]) -> tuple[dict[str, str], dict[str, list[str]]]:
     labels: dict[str, tuple[int, str]] = {}
-    for q in kb.store.quads_for_pattern(None, ox.NamedNode(I.RDFS + "label"), None, _DEFAULT):
+    for q in kb.quads(None, ox.NamedNode(I.RDFS + "label"), None, _DEFAULT):
         s = q.subject.value
         if s not in wanted or not isinstance(q.object, ox.Literal):
             continue
@@ -298,7 +298,7 @@ def _labels_and_ids(kb: KnowledgeBase, wanted: set[str]) -> tuple[dict[str, str]
         if s not in labels or rank < labels[s][0]:
             labels[s] = (rank, q.object.value)
     ids: dict[str, list[str]] = defaultdict(list)
-    for q in kb.store.quads_for_pattern(None, ox.NamedNode(I.SKOS + "exactMatch"), None, _DEFAULT):
+    for q in kb.quads(None, ox.NamedNode(I.SKOS + "exactMatch"), None, _DEFAULT):
         s = q.subject.value
         if s in wanted and isinstance(q.object, ox.NamedNode):
             c = curie(q.object.value)
