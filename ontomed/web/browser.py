@@ -88,7 +88,8 @@ def entity(name: str) -> Response | str:
             outcome = st.engine.run("entity_rdf", iri=iri, fmt=graph.file_extension,
                                     max_rows=st.config.max_rows)
             return outcome_response(outcome)
-        page = st.engine.run("entity", iri=iri, generate=st.config.generate_descriptions)
+        page = st.engine.run("entity", iri=iri, generate=st.config.generate_descriptions,
+                             generator=st.config.description_generator)
     except OntomedError as exc:
         if exc.http_status != 404:
             raise
