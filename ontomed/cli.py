@@ -144,7 +144,8 @@ def kb_option(f: F) -> F:
     return click.option(
         "--kb", "kb_path", envvar="ONTOMED_KB", default=DEFAULT_KB, show_default=True,
         metavar="PATH", callback=_kb_path, help="Knowledge base directory (':memory:' for a "
-        "throwaway one). Default: $ONTOMED_KB, else ./ontomed-kb.",
+        "throwaway one), or a SPARQL server's URL to read through (http://host:8000/sparql). "
+        "Default: $ONTOMED_KB, else ./ontomed-kb.",
     )(f)
 
 
@@ -154,9 +155,20 @@ def open_kb(kb_path: str):  # -> KnowledgeBase
     Read verbs open it read-write too: RocksDB's read-only mode is undefined
     while another process writes, so one process at a time holds the store.
     """
+    from .errors import StoreError
     from .kb import KnowledgeBase
 
-    return KnowledgeBase(kb_path, create=False)
+    try:
+        return KnowledgeBase(kb_path, create=False)
+    except StoreError as exc:
+        from .ops.backup import recorded_server
+
+        url = recorded_server(kb_path) if "in use" in str(exc) else None
+        if url is None:
+            raise
+        # the server's own endpoint is a read-only remote store: point the user at it
+        raise StoreError(f"the knowledge base at {kb_path} is held by ontomed serve at {url}; read it "
+                         f"through the server with: --kb {url.rstrip('/')}/sparql") from exc
 
 
 @click.group(cls=OntomedGroup, context_settings={"help_option_names": ["-h", "--help"]})

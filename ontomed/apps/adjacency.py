@@ -210,13 +210,13 @@ def _tsv_cells(kb: KnowledgeBase, query: str) -> list[str]:
 
     TSV escapes tabs and newlines inside values, so splitting on them is exact.
     """
-    result = kb.query(query)
+    result = kb.select(query)
     buffer = io.BytesIO()
-    result.serialize(buffer, _TSV)  # type: ignore[union-attr]
+    result.serialize(buffer, _TSV)
     text = buffer.getvalue().decode("utf-8")
     if text.endswith("\n"):
         text = text[:-1]
-    return text.replace("\n", "\t").split("\t")[len(result.variables):]  # type: ignore[union-attr]
+    return text.replace("\n", "\t").split("\t")[len(result.variables):]
 
 
 def adjacency(kb: KnowledgeBase, properties: Sequence[str] | None = None,

@@ -152,7 +152,10 @@ def resolve_names(kb: KnowledgeBase, names: Iterable[str], *, role: str,
             continue
         seen.add(name)
         outcome = _resolve_one(look, name, role)
-        (resolved if isinstance(outcome, Resolved) else problems).append(outcome)  # type: ignore[arg-type]
+        if isinstance(outcome, Resolved):
+            resolved.append(outcome)
+        else:
+            problems.append(outcome)
     if problems:
         raise UnknownNamesError(problems)
     return resolved

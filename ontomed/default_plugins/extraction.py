@@ -157,7 +157,7 @@ def register_commands(cli: click.Group) -> None:
 
 
 def _has_vocabulary(kb: Any) -> bool:
-    return bool(kb.query("ASK { VALUES ?t { om:Drug om:Disease om:Symptom om:Gene } ?e a ?t }"))
+    return kb.ask("ASK { VALUES ?t { om:Drug om:Disease om:Symptom om:Gene } ?e a ?t }")
 
 
 def _print_build(report: Any) -> None:

@@ -46,8 +46,8 @@ def protege_triples(kb: KnowledgeBase) -> Iterator[ox.Triple]:
         yield ox.Triple(q.subject, q.predicate, q.object)
     rdf_type = ox.NamedNode(I.RDF + "type")
     individual = ox.NamedNode(I.OWL + "NamedIndividual")
-    for row in kb.query(_UNDECLARED_INDIVIDUALS):
-        yield ox.Triple(row["x"], rdf_type, individual)  # type: ignore[index]
+    for row in kb.select(_UNDECLARED_INDIVIDUALS):
+        yield ox.Triple(row["x"], rdf_type, individual)
 
 
 def export(kb: KnowledgeBase, dest: str | os.PathLike[str] | IO[bytes], format: str = "ttl", *,

@@ -38,6 +38,7 @@ from ..errors import (
     StoreError,
 )
 from . import backend as backends
+from . import remote as remotes
 from .backend import Backend, Graph, Object, Subject
 from .ontology import bundled_ontology_path, store_version
 from ..files import write_json
@@ -166,6 +167,28 @@ def preferred_label(labels: Iterable[str]) -> str:
                                           len(label), label))
 
 
+def _evidence_from(pairs: Iterable[tuple[str, Any]]) -> tuple[tuple[str, str, str] | None, Evidence | None]:
+    """One annotation node's (property, value) pairs: the fact it annotates and its evidence."""
+    values: dict[str, Any] = {}
+    extra: dict[str, Any] = {}
+    source = prop = target = None
+    for pred, obj in pairs:
+        if pred == _ANN_SOURCE.value:
+            source = obj.value
+        elif pred == _ANN_PROPERTY.value:
+            prop = obj.value
+        elif pred == _ANN_TARGET.value:
+            target = obj.value
+        elif pred in _EVIDENCE_FIELDS:
+            values[_EVIDENCE_FIELDS[pred]] = _python_value(obj)
+        elif pred != _RDF_TYPE.value:
+            extra[I.shorten(pred).removeprefix("om:")] = _python_value(obj)
+    if source is None or prop is None or target is None or "document" not in values:
+        return None, None
+    values.setdefault("extractor", "unknown")
+    return (source, prop, target), Evidence(annotations=extra, **values)
+
+
 def _node(value: Any) -> Any:
     """A string as a named node (an IRI); terms and None unchanged."""
     return term(value) if isinstance(value, str) else value
@@ -182,8 +205,11 @@ class KnowledgeBase:
                  read_only: bool = False, create: bool = True, backend: Backend | None = None) -> None:
         if path is not None and not str(path).strip():
             raise BadInputError("an empty path names no knowledge base (give a directory, or ':memory:')")
-        self.path: Path | None = None if path in (None, MEMORY) else Path(path)
-        self.read_only = read_only
+        #: where the knowledge base is, as the user named it (a directory, ":memory:", a URL)
+        self.location = str(path) if path is not None else MEMORY
+        remote = remotes.is_url(path)
+        self.path: Path | None = None if path in (None, MEMORY) or remote else Path(path)
+        self.read_only = read_only or remote
         self._meta: dict[str, Any] = {"format": KB_FORMAT_VERSION, "loads": {}}
         self._object_properties: frozenset[str] | None = None
         self._symmetric: frozenset[str] | None = None
@@ -193,9 +219,13 @@ class KnowledgeBase:
         self.backend: Backend
         self._memory = False
         if backend is not None:
-            if self.path is not None:
+            if path is not None:
                 raise BadInputError("give a knowledge base directory or a backend, not both")
             self.backend = backend
+            return
+        if remote:
+            assert isinstance(path, str)
+            self.backend = remotes.RemoteBackend(remotes.Endpoints.from_url(path))
             return
         if self.path is None:
             self.backend, self._memory = backends.in_memory(), True
@@ -232,7 +262,10 @@ class KnowledgeBase:
             return
         if not self.in_memory and not self.read_only:
             self.backend.flush()
-        self.backend = None  # type: ignore[assignment]
+        closer = getattr(self.backend, "close", None)  # a remote store's connections
+        if callable(closer):
+            closer()
+        self.backend = None  # type: ignore[assignment]  # closed: no caller may use it again
 
     def __enter__(self) -> KnowledgeBase:
         return self
@@ -244,7 +277,7 @@ class KnowledgeBase:
         return len(self.backend)
 
     def __repr__(self) -> str:
-        return f"KnowledgeBase({str(self.path) if self.path else MEMORY!r})"
+        return f"KnowledgeBase({self.location!r})"
 
     def _save_meta(self) -> None:
         if self.path is None:
@@ -344,10 +377,10 @@ class KnowledgeBase:
                     }} GROUP BY ?e (LANG(?x) AS ?lang) HAVING (COUNT(*) > 1) }}
                   ?e rdfs:label ?l FILTER(LANG(?l) = ?lang)
                 }}"""
-            for row in self.backend.query(query, prefixes=dict(I.PREFIXES)):  # type: ignore[union-attr]
-                label = row["l"]  # type: ignore[index]
+            for row in self.select(query):
+                label = row["l"]
                 if isinstance(label, ox.Literal):
-                    by_entity.setdefault((row["e"], label.language or ""), []).append(label)  # type: ignore[index]
+                    by_entity.setdefault((row["e"], label.language or ""), []).append(label)
         else:
             for iri in entities:
                 node = term(I.entity_iri(iri))
@@ -477,6 +510,9 @@ class KnowledgeBase:
 
     def _check_writable(self) -> None:
         if self.read_only:
+            if remotes.is_url(self.location):
+                raise StoreError(f"the knowledge base at {self.location} is a SPARQL server, opened "
+                                 "read-only: load into the server with its own loader")
             raise StoreError("this knowledge base was opened read-only")
 
     def flush(self) -> None:
@@ -530,6 +566,22 @@ class KnowledgeBase:
         except OSError as exc:
             raise StoreError(f"query failed: {exc}") from exc
 
+    def select(self, sparql: str, **options: Any) -> ox.QuerySolutions:
+        """Run a SELECT query (as :meth:`query`) and return its solutions; another query form is
+        bad input. Typed, so a caller iterating rows needs no cast."""
+        result = self.query(sparql, **options)
+        if not isinstance(result, ox.QuerySolutions):
+            form = "an ASK" if isinstance(result, ox.QueryBoolean) else "a CONSTRUCT or DESCRIBE"
+            raise BadInputError(f"expected a SELECT query, not {form} query")
+        return result
+
+    def ask(self, sparql: str, **options: Any) -> bool:
+        """Run an ASK query (as :meth:`query`); another query form is bad input."""
+        result = self.query(sparql, **options)
+        if not isinstance(result, ox.QueryBoolean):
+            raise BadInputError("expected an ASK query")
+        return bool(result)
+
     # -- quads and graphs (what code above the kb package reads instead of the store) --
     def quads(self, subject: str | Subject | None = None,
               predicate: str | ox.NamedNode | None = None, object: str | Object | None = None,
@@ -538,7 +590,7 @@ class KnowledgeBase:
         (``ox.DefaultGraph()`` only the default graph, where facts and entities live). A string
         is an IRI. Lazy: stopping early reads no more of the store than was needed."""
         return self.backend.quads_for_pattern(
-            _node(subject), _node(predicate), _node(object), _node(graph))  # type: ignore[arg-type]
+            _node(subject), _node(predicate), _node(object), _node(graph))
 
     def has_quad(self, subject: str | Subject | None = None, predicate: str | ox.NamedNode | None = None,
                  object: str | Object | None = None, graph: str | Graph | None = None) -> bool:
@@ -547,12 +599,12 @@ class KnowledgeBase:
 
     def has_graph(self, graph: str | Graph) -> bool:
         """Does the store hold the named graph (possibly empty)?"""
-        return self.backend.contains_named_graph(_node(graph))  # type: ignore[arg-type]
+        return self.backend.contains_named_graph(_node(graph))
 
     def create_graph(self, graph: str | Graph) -> None:
         """Create an empty named graph (no-op when it exists)."""
         self._check_writable()
-        self.backend.add_graph(_node(graph))  # type: ignore[arg-type]
+        self.backend.add_graph(_node(graph))
 
     def dump(self, output: Any, format: ox.RdfFormat, *, graph: str | Graph | None = None) -> None:
         """Serialize the store, or one graph (``ox.DefaultGraph()`` for the default one), to a
@@ -745,17 +797,17 @@ class KnowledgeBase:
               {{ ?e rdfs:label ?l BIND(0 AS ?rank) }} UNION {{ ?e skos:altLabel ?l BIND(1 AS ?rank) }}
               FILTER(isIRI(?e))
             }} GROUP BY ?e ORDER BY ?r STR(?e)"""
-        rows = list(self.backend.query(exact, prefixes=dict(I.PREFIXES)))  # type: ignore[arg-type]
+        rows = list(self.select(exact))
         if rows:
-            return [row["e"].value for row in rows]  # type: ignore[index]
+            return [row["e"].value for row in rows]
         scan = f"""
             SELECT ?e (MIN(?rank) AS ?r) WHERE {{
               VALUES ?name {{ {ox.Literal(text)} }}
               {{ ?e rdfs:label ?l BIND(0 AS ?rank) }} UNION {{ ?e skos:altLabel ?l BIND(1 AS ?rank) }}
               FILTER(isIRI(?e) && LCASE(STR(?l)) = LCASE(?name))
             }} GROUP BY ?e ORDER BY ?r STR(?e)"""
-        rows = list(self.backend.query(scan, prefixes=dict(I.PREFIXES)))  # type: ignore[arg-type]
-        return [row["e"].value for row in rows]  # type: ignore[index]
+        rows = list(self.select(scan))
+        return [row["e"].value for row in rows]
 
     def resolve(self, iri_or_label: str) -> str:
         """One entity IRI for an IRI, ``ome:slug`` or a label; raises when unknown or ambiguous."""
@@ -834,11 +886,13 @@ class KnowledgeBase:
 
     def _collect_evidence(self, found: dict[tuple[str, str, str], list[Evidence]], *,
                           subject: str | None, object: str | None) -> None:
-        """Fill ``found`` (fact → evidence list) reading each annotation node once.
+        """Fill ``found`` (fact → evidence list) with one SPARQL query over the annotation nodes.
 
         The nodes are reached from the fixed end of the pattern (``annotatedTarget``
         when the object is fixed, else ``annotatedSource``), so an entity with
-        thousands of facts costs one pass over its annotations, not one per fact.
+        thousands of facts costs one pass over its annotations, not one per fact. One
+        query rather than a pattern read per node: an annotation node is a blank node,
+        which a remote store can name only within one answer.
         """
         if not found:
             return
@@ -853,43 +907,21 @@ class KnowledgeBase:
             # a symmetric fact's evidence annotates one direction: look from the other end too
             flipped = {_ANN_TARGET: _ANN_SOURCE, _ANN_SOURCE: _ANN_TARGET}
             anchors += [(flipped[a], v) for a, v in anchors]
-        seen: set[Any] = set()
-        for anchor, value in anchors:
-            for q in self.backend.quads_for_pattern(None, anchor, ox.NamedNode(value), _DEFAULT):
-                if q.subject in seen:
-                    continue
-                seen.add(q.subject)
-                key, ev = self._read_evidence(q.subject)
-                if ev is None or key is None:
-                    continue
-                if key in found:
-                    found[key].append(ev)
-                elif key[1] in symmetric and (key[2], key[1], key[0]) in found:
-                    found[(key[2], key[1], key[0])].append(ev)
+        values = " ".join(f"({a} {term(v)})" for a, v in dict.fromkeys(anchors))
+        nodes: dict[Any, list[tuple[str, Any]]] = {}
+        for row in self.select(f"SELECT DISTINCT ?a ?p ?v WHERE {{ VALUES (?anchor ?end) {{ {values} }} "
+                               "?a ?anchor ?end . ?a ?p ?v }"):
+            nodes.setdefault(row["a"], []).append((row["p"].value, row["v"]))
+        for pairs in nodes.values():
+            key, ev = _evidence_from(pairs)
+            if ev is None or key is None:
+                continue
+            if key in found:
+                found[key].append(ev)
+            elif key[1] in symmetric and (key[2], key[1], key[0]) in found:
+                found[(key[2], key[1], key[0])].append(ev)
         for evs in found.values():
             evs.sort(key=lambda e: (-(e.confidence or 0.0), e.document, e.text or ""))
-
-    def _read_evidence(self, node: Any) -> tuple[tuple[str, str, str] | None, Evidence | None]:
-        """One annotation node: the fact it annotates and its evidence."""
-        values: dict[str, Any] = {}
-        extra: dict[str, Any] = {}
-        source = prop = target = None
-        for t in self.backend.quads_for_pattern(node, None, None, _DEFAULT):
-            pred = t.predicate.value
-            if pred == _ANN_SOURCE.value:
-                source = t.object.value
-            elif pred == _ANN_PROPERTY.value:
-                prop = t.object.value
-            elif pred == _ANN_TARGET.value:
-                target = t.object.value
-            elif pred in _EVIDENCE_FIELDS:
-                values[_EVIDENCE_FIELDS[pred]] = _python_value(t.object)
-            elif pred != _RDF_TYPE.value:
-                extra[I.shorten(pred).removeprefix("om:")] = _python_value(t.object)
-        if source is None or prop is None or target is None or "document" not in values:
-            return None, None
-        values.setdefault("extractor", "unknown")
-        return (source, prop, target), Evidence(annotations=extra, **values)
 
     def label(self, iri: str) -> str | None:
         """The entity's English ``rdfs:label``, else an untagged one, else any; None without."""

@@ -105,6 +105,7 @@ def _resolved(name: str) -> Response:
         raise HTTPError(answer.get("status", 404), answer.get("error") or f"no entity named {name!r}",
                         candidates=answer.get("candidates"))
     query = request.query_string.decode("latin-1")
+    # flask.redirect builds the app's response class; its stub says werkzeug's base class
     return redirect(target + (f"?{query}" if query else ""), 303)  # type: ignore[return-value]
 
 

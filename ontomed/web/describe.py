@@ -149,7 +149,7 @@ def _document(kb: KnowledgeBase, iri: str) -> dict[str, str]:
 def _properties(kb: KnowledgeBase) -> dict[str, dict[str, dict[str, str]]]:
     """property IRI → {"label": {lang: text}, "template": {lang: text}}."""
     out: dict[str, dict[str, dict[str, str]]] = {}
-    for row in kb.query(_PROPERTIES):  # type: ignore[union-attr]
+    for row in kb.select(_PROPERTIES):
         entry = out.setdefault(row["p"].value, {"label": {}, "template": {}})
         entry[row["kind"].value].setdefault(row["lang"].value, row["text"].value)
     return out

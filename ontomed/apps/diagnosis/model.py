@@ -241,7 +241,7 @@ def content_key(kb: KnowledgeBase) -> str:
         "SELECT (COUNT(*) AS ?n) WHERE { ?c skos:broader ?p }",
         "SELECT (COUNT(*) AS ?n) WHERE { ?a om:frequency ?f }",
     )
-    counts = [next(iter(kb.query(q)))[0].value for q in queries]  # type: ignore[index,call-overload]
+    counts = [next(iter(kb.select(q)))[0].value for q in queries]
     return ",".join(counts)
 
 
@@ -253,16 +253,17 @@ def _annotations(kb: KnowledgeBase) -> dict[tuple[str, str], tuple[float | None,
     for q in kb.quads(None, ox.NamedNode(I.OM + "hasSymptom"), None, _DEFAULT):
         if isinstance(q.subject, ox.NamedNode) and isinstance(q.object, ox.NamedNode):
             found[(q.subject.value, q.object.value)] = (None, None)
-    rows = kb.query("""SELECT ?s ?o ?f WHERE {
+    rows = kb.select("""SELECT ?s ?o ?f WHERE {
         ?a owl:annotatedProperty om:hasSymptom ; owl:annotatedSource ?s ;
            owl:annotatedTarget ?o ; om:frequency ?f }""")
-    for row in rows:  # type: ignore[union-attr]
+    for row in rows:
         key = (row[0].value, row[1].value)
         if key not in found:
             continue  # evidence of a fact no longer asserted
         text = row[2].value
         prob = frequency_probability(text)
-        if prob is not None and (found[key][0] is None or prob > found[key][0]):  # type: ignore[operator]
+        held = found[key][0]
+        if prob is not None and (held is None or prob > held):
             found[key] = (prob, text)
     return found
 
@@ -431,7 +432,7 @@ def prepare(kb: KnowledgeBase, notify: Callable[[str], None] | None = None) -> b
     """Build and cache the model now if the knowledge base has phenotype annotations (for a
     server, whose query workers open the store read-only and could not keep what they build);
     False when there is nothing to diagnose from."""
-    if not bool(kb.query("ASK { ?d om:hasSymptom ?p }")):
+    if not kb.ask("ASK { ?d om:hasSymptom ?p }"):
         return False
     diagnosis_model(kb, notify=notify)
     return True

@@ -195,8 +195,8 @@ def _known(kb: KnowledgeBase, saved: SavedModel, iri: str, rel: str, predicts: s
     edge = edge_paths(saved.config.get("inverses", {}), saved.config.get("symmetric", []))
     pattern = f"<{iri}> {edge(rel, False)} ?x" if predicts == "object" else f"?x {edge(rel, False)} <{iri}>"
     out = set()
-    for row in kb.query(f"SELECT DISTINCT ?x WHERE {{ {pattern} FILTER(isIRI(?x)) }}"):
-        i = saved.index.get(row["x"].value)  # type: ignore[index]
+    for row in kb.select(f"SELECT DISTINCT ?x WHERE {{ {pattern} FILTER(isIRI(?x)) }}"):
+        i = saved.index.get(row["x"].value)
         if i is not None:
             out.add(i)
     return out
