@@ -17,22 +17,36 @@ Which URL means what (:meth:`Endpoints.from_url`):
 Reads become SPARQL: a pattern read is a ``SELECT`` with the bound terms, counts are
 ``COUNT`` queries, and query results come back as pyoxigraph's own result objects
 (``pyoxigraph.parse_query_results``), so everything above the backend sees the types it
-sees with the embedded store. A blank node cannot be named in a later query (a server
-renames it per answer), so nothing in ontomed reads one by its label: the evidence of
-facts is read in one query (``KnowledgeBase._collect_evidence``).
+sees with the embedded store.
 
-Writing is not done through this backend yet: a remote store is opened read-only, and
-loads go to the server's own loader. Credentials come from the environment, never the
-command line, and are never logged: ``ONTOMED_KB_TOKEN`` (bearer) or
-``ONTOMED_KB_USER`` with ``ONTOMED_KB_PASSWORD`` (basic).
+Writes (when the server has an update endpoint) go as ``INSERT DATA`` / ``DELETE DATA``,
+graph operations as SPARQL Update, and bulk writes as N-Quads batches posted to the Graph
+Store endpoint (``BATCH`` quads each; atomic per batch). Each batch is named by the hash of
+its bytes and recorded once the server acknowledged it, so a rerun after a failure sends
+only the batches that are missing (:attr:`RemoteBackend.batches` counts sent, skipped).
+
+Blank nodes are skolemized (RDF 1.1 §3.5): a server renames a blank node in every request,
+which would duplicate the evidence nodes whose ids ontomed derives from the fact and its
+evidence (so that writing the same evidence twice adds nothing). Written to a server,
+``_:x`` becomes ``<https://w3id.org/ontomed/.well-known/genid/x>``; read back through this
+backend it is ``_:x`` again, so ontomed sees what it sees with the embedded store. A client
+querying the server directly sees the skolem IRIs; SPARQL query answers through
+:meth:`RemoteBackend.query` show them too.
+
+Credentials come from the environment, never the command line, and are never logged:
+``ONTOMED_KB_TOKEN`` (bearer) or ``ONTOMED_KB_USER`` with ``ONTOMED_KB_PASSWORD`` (basic).
 """
 
 from __future__ import annotations
 
+import hashlib
+import itertools
 import os
 import re
+from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import IO, Any
 from urllib.parse import urlsplit, urlunsplit
 
@@ -45,6 +59,10 @@ USER_ENV = "ONTOMED_KB_USER"
 PASSWORD_ENV = "ONTOMED_KB_PASSWORD"
 #: Seconds to wait for a server's answer before saying it did not answer.
 TIMEOUT = 120.0
+#: Quads per Graph Store batch of a bulk write (benchmarks/remote_store.py measured it).
+BATCH = 100_000
+#: Skolem IRIs of blank nodes written to a server (see the module's doc).
+GENID = "https://w3id.org/ontomed/.well-known/genid/"
 
 _RESULT_TYPES = {
     "application/sparql-results+json": ox.QueryResultsFormat.JSON,
@@ -55,6 +73,45 @@ _RESULT_TYPES = {
 }
 _ACCEPT = ("application/sparql-results+json, application/n-triples;q=0.9, text/turtle;q=0.8, "
            "application/sparql-results+xml;q=0.5")
+
+
+def bookkeeping_file(endpoints: Endpoints) -> Path:
+    """Where ontomed keeps a server's bookkeeping (files loaded, writes that may delete, the
+    bulk batches acknowledged): the user's cache directory, one folder per query URL."""
+    from ..files import cache_dir
+
+    key = hashlib.sha256(endpoints.query.encode("utf-8")).hexdigest()[:16]
+    return cache_dir("remote") / key / "ontomed.json"
+
+
+def _skolem(term: Any) -> Any:
+    return ox.NamedNode(GENID + term.value) if isinstance(term, ox.BlankNode) else term
+
+
+def _unskolem(term: Any) -> Any:
+    if isinstance(term, ox.NamedNode) and term.value.startswith(GENID):
+        return ox.BlankNode(term.value[len(GENID):])
+    return term
+
+
+def _skolem_quad(q: ox.Quad) -> ox.Quad:
+    g = q.graph_name
+    return ox.Quad(_skolem(q.subject), q.predicate, _skolem(q.object),
+                   _skolem(g) if isinstance(g, ox.BlankNode) else g)
+
+
+def _data_block(quads: Iterable[ox.Quad]) -> str:
+    """Ground quads as the body of INSERT DATA / DELETE DATA (default graph, then each named one)."""
+    default: list[str] = []
+    named: dict[str, list[str]] = {}
+    for q in quads:
+        q = _skolem_quad(q)
+        line = f"{q.subject} {q.predicate} {q.object} ."
+        if isinstance(q.graph_name, ox.DefaultGraph):
+            default.append(line)
+        else:
+            named.setdefault(str(q.graph_name), []).append(line)
+    return "\n".join(default + [f"GRAPH {g} {{\n" + "\n".join(lines) + "\n}" for g, lines in named.items()])
 
 
 def is_url(location: object) -> bool:
@@ -104,7 +161,7 @@ class RemoteTriples:
 
 
 class RemoteBackend:
-    """:class:`ontomed.kb.backend.Backend` over HTTP, read-only (see the module's doc)."""
+    """:class:`ontomed.kb.backend.Backend` over HTTP (see the module's doc)."""
 
     def __init__(self, endpoints: Endpoints, *, timeout: float = TIMEOUT) -> None:
         import requests
@@ -113,31 +170,41 @@ class RemoteBackend:
 
         self.endpoints = endpoints
         self.timeout = timeout
-        self._session = requests.Session()
-        # a connection refused or reset, or a gateway's 502-504, is tried again with backoff;
-        # a query is read-only, so a retried POST does no harm
-        retry = Retry(total=3, connect=3, read=2, backoff_factor=0.5, status_forcelist=(502, 503, 504),
+        #: bulk-write batches: "sent", "skipped" (acknowledged before), "failed"
+        self.batches: Counter[str] = Counter()
+        self._ledger = bookkeeping_file(endpoints).with_name("batches.txt")
+        # a connection refused or reset, or a gateway's 502-504, is tried again with backoff: a
+        # query is read-only, so a retried POST does no harm. A write is tried again only when
+        # it never reached the server (a refused connection): a user's update need not be
+        # idempotent.
+        reads = Retry(total=3, connect=3, read=2, backoff_factor=0.5, status_forcelist=(502, 503, 504),
                       allowed_methods=frozenset({"GET", "POST", "HEAD"}), raise_on_status=False)
-        adapter = HTTPAdapter(max_retries=retry, pool_maxsize=4)
-        self._session.mount("http://", adapter)
-        self._session.mount("https://", adapter)
+        writes = Retry(total=3, connect=3, read=0, status=0, other=0, backoff_factor=0.5,
+                       allowed_methods=frozenset({"POST"}), raise_on_status=False)
+        self._session, self._writer = requests.Session(), requests.Session()
         token = os.environ.get(TOKEN_ENV)
-        if token:
-            self._session.headers["Authorization"] = f"Bearer {token}"
-        elif os.environ.get(USER_ENV):
-            self._session.auth = (os.environ[USER_ENV], os.environ.get(PASSWORD_ENV, ""))
-        self._session.headers["User-Agent"] = "ontomed"
+        for session, retry in ((self._session, reads), (self._writer, writes)):
+            adapter = HTTPAdapter(max_retries=retry, pool_maxsize=4)
+            session.mount("http://", adapter)
+            session.mount("https://", adapter)
+            if token:
+                session.headers["Authorization"] = f"Bearer {token}"
+            elif os.environ.get(USER_ENV):
+                session.auth = (os.environ[USER_ENV], os.environ.get(PASSWORD_ENV, ""))
+            session.headers["User-Agent"] = "ontomed"
 
     def __repr__(self) -> str:
         return f"RemoteBackend({self.endpoints.query!r})"
 
     # -- HTTP ------------------------------------------------------------------------------------
-    def _post(self, url: str, data: str, content_type: str, params: list[tuple[str, str]],
-              accept: str) -> Any:
+    def _post(self, url: str, data: str | bytes, content_type: str, params: list[tuple[str, str]],
+              accept: str, *, write: bool = False) -> Any:
         import requests
 
+        session = self._writer if write else self._session
+        body = data.encode("utf-8") if isinstance(data, str) else data
         try:
-            response = self._session.post(url, data=data.encode("utf-8"), params=params, timeout=self.timeout,
+            response = session.post(url, data=body, params=params, timeout=self.timeout,
                                           headers={"Content-Type": content_type, "Accept": accept})
         except requests.Timeout:
             raise StoreError(f"the SPARQL server at {url} did not answer within {self.timeout:.0f} s") from None
@@ -155,8 +222,8 @@ class RemoteBackend:
         return response
 
     def _read_only(self, what: str) -> StoreError:
-        return StoreError(f"{what}: the knowledge base at {self.endpoints.query} is a SPARQL server, "
-                          "opened read-only (load into the server with its own loader)")
+        return StoreError(f"{what}: the SPARQL server at {self.endpoints.query} takes no updates here "
+                          "(give its base URL for Oxigraph's layout, or one with an update endpoint)")
 
     # -- reads -----------------------------------------------------------------------------------
     def query(self, query: str, *, base_iri: str | None = None, prefixes: dict[str, str] | None = None,
@@ -214,10 +281,9 @@ class RemoteBackend:
 
     def quads_for_pattern(self, subject: Any, predicate: Any, object: Any,
                           graph_name: Any = None) -> Iterator[ox.Quad]:
-        for name, value in (("subject", subject), ("object", object), ("graph", graph_name)):
-            if isinstance(value, ox.BlankNode):
-                raise StoreError(f"a remote store cannot be asked for a blank node by its label ({name} "
-                                 f"{value}): the server names blank nodes anew in each answer")
+        # a blank node ontomed wrote is on the server under its skolem IRI
+        subject, object = _skolem(subject), _skolem(object)
+        graph_name = _skolem(graph_name) if isinstance(graph_name, ox.BlankNode) else graph_name
         s = str(subject) if subject is not None else "?s"
         p = str(predicate) if predicate is not None else "?p"
         o = str(object) if object is not None else "?o"
@@ -230,8 +296,8 @@ class RemoteBackend:
             where = f"GRAPH {graph_name} {{ {pattern} }}"
         for row in self._select(f"SELECT * WHERE {{ {where} }}"):
             g = row["g"] if graph_name is None else graph_name
-            yield ox.Quad(subject or row["s"], predicate or row["p"], object or row["o"],
-                          g if g is not None else ox.DefaultGraph())
+            yield ox.Quad(_unskolem(subject or row["s"]), predicate or row["p"], _unskolem(object or row["o"]),
+                          _unskolem(g) if g is not None else ox.DefaultGraph())
 
     def __len__(self) -> int:
         row = next(iter(self._select(
@@ -245,12 +311,11 @@ class RemoteBackend:
                                                         quad.graph_name))
 
     def named_graphs(self) -> Iterator[ox.NamedNode | ox.BlankNode]:
-        for row in self._select("SELECT DISTINCT ?g WHERE { GRAPH ?g { ?s ?p ?o } }"):
-            yield row["g"]
+        for row in self._select("SELECT DISTINCT ?g WHERE { GRAPH ?g { } }"):  # empty ones too
+            yield _unskolem(row["g"])
 
     def contains_named_graph(self, graph_name: Any) -> bool:
-        result = self.query(f"ASK {{ GRAPH {graph_name} {{ ?s ?p ?o }} }}")
-        return bool(result)
+        return bool(self.query(f"ASK {{ GRAPH {_skolem(graph_name)} {{ }} }}"))
 
     def dump(self, output: Any = None, format: Any = None, *, from_graph: Any = None,
              prefixes: dict[str, str] | None = None, base_iri: str | None = None) -> bytes | None:
@@ -268,36 +333,108 @@ class RemoteBackend:
     def flush(self) -> None:
         """Nothing is held here: the server writes as it goes."""
 
-    # -- writes: not through this backend (a read-only remote store) --------------------------------
-    def update(self, update: str, **options: Any) -> None:
-        raise self._read_only("SPARQL update")
+    # -- writes ------------------------------------------------------------------------------------
+    def update(self, update: str, *, base_iri: str | None = None, prefixes: dict[str, str] | None = None,
+               **unsupported: Any) -> None:
+        if self.endpoints.update is None:
+            raise self._read_only("SPARQL update")
+        if unsupported:
+            raise BadInputError(f"a remote store cannot take {', '.join(sorted(unsupported))} with an update")
+        prologue = " ".join([f"BASE <{base_iri}>"] if base_iri else []
+                            + [f"PREFIX {p}: <{iri}>" for p, iri in (prefixes or {}).items()])
+        text = (prologue + "\n" if prologue else "") + update
+        try:
+            self._post(self.endpoints.update, text, "application/sparql-update", [], "*/*", write=True)
+        except QuerySyntaxError as exc:
+            if not prologue:
+                raise
+            message = re.sub(r"\bline (\d+)", lambda m: f"line {max(int(m.group(1)) - 1, 1)}", str(exc))
+            raise QuerySyntaxError(message) from None
 
     def add(self, quad: ox.Quad) -> None:
-        raise self._read_only("writing")
+        self.extend([quad])
 
     def remove(self, quad: ox.Quad) -> None:
-        raise self._read_only("writing")
+        self.update(f"DELETE DATA {{ {_data_block([quad])} }}")
 
     def extend(self, quads: Iterable[ox.Quad]) -> None:
-        raise self._read_only("writing")
+        """One request, so all of them or none (the server applies a request atomically)."""
+        items = list(quads)
+        if items:
+            self._send(items)
 
     def bulk_extend(self, quads: Iterable[ox.Quad]) -> None:
-        raise self._read_only("writing")
+        """Batches of :data:`BATCH` quads; each acknowledged one is recorded and skipped by a rerun."""
+        done = self._acknowledged()
+        iterator = iter(quads)
+        while batch := list(itertools.islice(iterator, BATCH)):
+            body = self._nquads(batch)
+            key = hashlib.sha256(body).hexdigest()
+            if key in done:
+                self.batches["skipped"] += 1
+                continue
+            try:
+                self._send(batch, body)
+            except StoreError:
+                self.batches["failed"] += 1
+                raise
+            self.batches["sent"] += 1
+            done.add(key)
+            self._ledger.parent.mkdir(parents=True, exist_ok=True)
+            with self._ledger.open("a", encoding="ascii") as f:
+                f.write(key + "\n")
 
-    def load(self, input: Any = None, format: Any = None, **options: Any) -> None:
-        raise self._read_only("loading")
+    def _acknowledged(self) -> set[str]:
+        try:
+            return set(self._ledger.read_text("ascii").split())
+        except OSError:
+            return set()
 
-    def bulk_load(self, input: Any = None, format: Any = None, **options: Any) -> None:
-        raise self._read_only("loading")
+    @staticmethod
+    def _nquads(quads: list[ox.Quad]) -> bytes:
+        return ox.serialize([_skolem_quad(q) for q in quads], None, ox.RdfFormat.N_QUADS) or b""
+
+    def _send(self, quads: list[ox.Quad], body: bytes | None = None) -> None:
+        if self.endpoints.update is None:
+            raise self._read_only("writing")
+        if self.endpoints.store is None:  # no Graph Store endpoint: the same as one update
+            self.update(f"INSERT DATA {{ {_data_block(quads)} }}")
+            return
+        payload = body if body is not None else self._nquads(quads)
+        self._post(self.endpoints.store, payload, "application/n-quads", [], "*/*", write=True)
+
+    def load(self, input: Any = None, format: Any = None, *, path: Any = None, base_iri: str | None = None,
+             to_graph: Any = None, **unsupported: Any) -> None:
+        """Parsed here (a syntax error says file, line and column, and sends nothing), sent in one request."""
+        self.extend(self._parsed(input, format, path, base_iri, to_graph))
+
+    def bulk_load(self, input: Any = None, format: Any = None, *, path: Any = None, base_iri: str | None = None,
+                  to_graph: Any = None, **unsupported: Any) -> None:
+        """Parsed here, sent in acknowledged batches (atomic per batch, not per file)."""
+        self.bulk_extend(self._parsed(input, format, path, base_iri, to_graph))
+
+    @staticmethod
+    def _parsed(input: Any, format: Any, path: Any, base_iri: str | None, to_graph: Any) -> list[ox.Quad]:
+        quads = list(ox.parse(input, format, path=path, base_iri=base_iri))  # all of it, or SyntaxError
+        if to_graph is None or isinstance(to_graph, ox.DefaultGraph):
+            return quads
+        return [ox.Quad(q.subject, q.predicate, q.object, to_graph)
+                if isinstance(q.graph_name, ox.DefaultGraph) else q for q in quads]
 
     def add_graph(self, graph_name: Any) -> None:
-        raise self._read_only("creating a graph")
+        self.update(f"CREATE SILENT GRAPH {_skolem(graph_name)}")
 
     def remove_graph(self, graph_name: Any) -> None:
-        raise self._read_only("removing a graph")
+        if isinstance(graph_name, ox.DefaultGraph):
+            self.update("CLEAR SILENT DEFAULT")
+        else:
+            self.update(f"DROP SILENT GRAPH {_skolem(graph_name)}")
 
     def clear_graph(self, graph_name: Any) -> None:
-        raise self._read_only("clearing a graph")
+        if isinstance(graph_name, ox.DefaultGraph):
+            self.update("CLEAR SILENT DEFAULT")
+        else:
+            self.update(f"CLEAR SILENT GRAPH {_skolem(graph_name)}")
 
     def backup(self, target_directory: Any) -> None:
         raise StoreError(f"the knowledge base at {self.endpoints.query} is a SPARQL server: back it up "
@@ -305,6 +442,7 @@ class RemoteBackend:
 
     def close(self) -> None:
         self._session.close()
+        self._writer.close()
 
 
 def _reason(exc: BaseException) -> str:
