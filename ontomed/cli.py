@@ -453,13 +453,18 @@ def serve(kb_path: str, host: str, port: int, update_token: str | None, timeout:
 
         text_generator(description_generator)  # an unknown id is refused now, not on each page
     config = ServerConfig(**settings)
-    check_servable(kb_path)
-    _prepare_caches(kb_path)
+    from .kb.remote import is_url
+
+    remote = is_url(kb_path)  # a SPARQL server holds the store: nothing to lock or keep beside it
+    if not remote:
+        check_servable(kb_path)
+        _prepare_caches(kb_path)
     configure_logging()
     mode = "updates need the token" if config.updates_enabled else "read-only"
 
     def announce(url: str) -> None:
-        record_server(kb_path, url)  # so ontomed backup can find who holds the store
+        if not remote:
+            record_server(kb_path, url)  # so ontomed backup can find who holds the store
         click.echo(f"serving {kb_path} at {url} (SPARQL endpoint {url}sparql, {mode}; "
                    "Ctrl-C to stop)")
 
@@ -468,7 +473,8 @@ def serve(kb_path: str, host: str, port: int, update_token: str | None, timeout:
     except OSError as exc:
         raise BadInputError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
     finally:
-        forget_server(kb_path)
+        if not remote:
+            forget_server(kb_path)
     click.echo("stopped", err=True)
 
 

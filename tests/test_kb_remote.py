@@ -367,3 +367,28 @@ def test_a_vocabulary_import_goes_to_the_server_in_batches_and_not_twice(writabl
         assert len(kb.entity("zorblax fever").incoming) == 150
         again = import_vocabulary(KnowledgeBase(writable), directory=tmp_path / "builds")
     assert report.quads_added > 1_500 and again.already_imported and again.quads_added == 0
+
+
+@requires(OXIGRAPH is not None, "the oxigraph server (PyPI oxigraph, the test extra) is not installed")
+def test_ontomed_serve_fronts_a_knowledge_base_on_a_server(writable):
+    from .live_server import TOKEN, http
+
+    with KnowledgeBase(writable) as kb:
+        _write_the_same(kb)
+    with live_server(writable, "--update-token", TOKEN) as server:
+        query = "SELECT ?d WHERE { ome:metformin om:treats ?d }"
+        reply = http("GET", server.sparql + "?query=" + urllib.request.quote(query),
+                     headers={"Accept": "text/csv"})
+        assert reply.status == 200 and "type_2_diabetes_mellitus" in reply.text
+        page = http("GET", server.url + "entity/zorblamab", headers={"Accept": "text/html"})
+        assert page.status == 200 and "Zorblamab treats asthma." in page.text
+        bad = http("GET", server.sparql + "?query=SELEC", headers={"Accept": "text/csv"})
+        assert bad.status == 400 and "\n" not in bad.text.strip()
+        body = b"update=INSERT+DATA+%7B+ome%3Azorblamab+om%3Atreats+ome%3Acough+%7D"
+        update = http("POST", server.sparql, body,
+                      headers={"Content-Type": "application/x-www-form-urlencoded",
+                               "Authorization": f"Bearer {TOKEN}"})
+        assert update.status in (200, 204), update.text
+        health = json.loads(http("GET", server.url + "-/health").text)
+        assert health["engine"]["store"] == writable
+    assert KnowledgeBase(writable).has_fact("zorblamab", "treats", "cough")

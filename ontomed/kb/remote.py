@@ -114,6 +114,13 @@ def _data_block(quads: Iterable[ox.Quad]) -> str:
     return "\n".join(default + [f"GRAPH {g} {{\n" + "\n".join(lines) + "\n}" for g, lines in named.items()])
 
 
+def _shift_lines(message: str) -> str:
+    """A server's syntax error about our one-line prologue + the user's text, in the user's
+    line numbers ("at line 3" and Oxigraph's "at 3:7" become line 2)."""
+    message = re.sub(r"\bline (\d+)", lambda m: f"line {max(int(m.group(1)) - 1, 1)}", message)
+    return re.sub(r"\bat (\d+):(\d+)", lambda m: f"at {max(int(m.group(1)) - 1, 1)}:{m.group(2)}", message)
+
+
 def is_url(location: object) -> bool:
     """Does ``--kb`` name a server (``http://`` or ``https://``) rather than a directory?"""
     return isinstance(location, str) and location.strip().lower().startswith(("http://", "https://"))
@@ -233,7 +240,7 @@ class RemoteBackend:
         if unsupported:
             raise BadInputError(f"a remote store cannot take {', '.join(sorted(unsupported))} with a query")
         # one line, so that a server's "at line N" is the user's line N + 1 (said right below)
-        prologue = " ".join([f"BASE <{base_iri}>"] if base_iri else []
+        prologue = " ".join(([f"BASE <{base_iri}>"] if base_iri else [])
                             + [f"PREFIX {p}: <{iri}>" for p, iri in (prefixes or {}).items()])
         prologue = prologue + "\n" if prologue else ""
         params: list[tuple[str, str]] = []
@@ -255,7 +262,7 @@ class RemoteBackend:
         except QuerySyntaxError as exc:
             if not prologue:
                 raise
-            message = re.sub(r"\bline (\d+)", lambda m: f"line {max(int(m.group(1)) - 1, 1)}", str(exc))
+            message = _shift_lines(str(exc))
             raise QuerySyntaxError(message) from None
         media = response.headers.get("Content-Type", "").split(";")[0].strip().lower()
         if media in _RESULT_TYPES:
@@ -340,7 +347,7 @@ class RemoteBackend:
             raise self._read_only("SPARQL update")
         if unsupported:
             raise BadInputError(f"a remote store cannot take {', '.join(sorted(unsupported))} with an update")
-        prologue = " ".join([f"BASE <{base_iri}>"] if base_iri else []
+        prologue = " ".join(([f"BASE <{base_iri}>"] if base_iri else [])
                             + [f"PREFIX {p}: <{iri}>" for p, iri in (prefixes or {}).items()])
         text = (prologue + "\n" if prologue else "") + update
         try:
@@ -348,7 +355,7 @@ class RemoteBackend:
         except QuerySyntaxError as exc:
             if not prologue:
                 raise
-            message = re.sub(r"\bline (\d+)", lambda m: f"line {max(int(m.group(1)) - 1, 1)}", str(exc))
+            message = _shift_lines(str(exc))
             raise QuerySyntaxError(message) from None
 
     def add(self, quad: ox.Quad) -> None:
