@@ -16,8 +16,10 @@ Which URL means what (:meth:`Endpoints.from_url`):
 
 Reads become SPARQL: a pattern read is a ``SELECT`` with the bound terms, counts are
 ``COUNT`` queries, and query results come back as pyoxigraph's own result objects
-(``pyoxigraph.parse_query_results``), so everything above the backend sees the types it
-sees with the embedded store.
+(``pyoxigraph.parse_query_results``; a graph answer is constructed back out of a store in
+memory), so everything above the backend sees the types it sees with the embedded store.
+A query the server refuses as malformed is parsed here too, so that the error says what the
+embedded store's would (position, an unknown prefix, a bracket left open).
 
 Writes (when the server has an update endpoint) go as ``INSERT DATA`` / ``DELETE DATA``,
 graph operations as SPARQL Update, and bulk writes as N-Quads batches posted to the Graph
@@ -47,7 +49,7 @@ from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import pyoxigraph as ox
@@ -114,6 +116,26 @@ def _data_block(quads: Iterable[ox.Quad]) -> str:
     return "\n".join(default + [f"GRAPH {g} {{\n" + "\n".join(lines) + "\n}" for g, lines in named.items()])
 
 
+def _local_syntax_error(text: str, prefixes: dict[str, str] | None, base_iri: str | None, *,
+                        update: bool) -> None:
+    """Raise the ``SyntaxError`` pyoxigraph's parser finds in ``text`` (which the knowledge base
+    turns into the message the embedded store gives), if it finds one. Parsing means running on
+    an empty store in memory, so text that could reach out (``SERVICE``, ``LOAD``) is not tried."""
+    from .query_text import tokens
+
+    if any(t.keyword in ("SERVICE", "LOAD") for t in tokens(text)):
+        return
+    try:
+        if update:
+            ox.Store().update(text, prefixes=prefixes, base_iri=base_iri)
+        else:
+            ox.Store().query(text, prefixes=prefixes, base_iri=base_iri)
+    except SyntaxError:
+        raise
+    except Exception:  # noqa: BLE001 - parsed, then failed on the empty store: not a syntax error
+        return
+
+
 def _shift_lines(message: str) -> str:
     """A server's syntax error about our one-line prologue + the user's text, in the user's
     line numbers ("at line 3" and Oxigraph's "at 3:7" become line 2)."""
@@ -147,24 +169,6 @@ class Endpoints:
             return cls(urlunsplit(parts._replace(path=path)))
         base = urlunsplit(parts._replace(path=path, query="", fragment=""))
         return cls(base + "/query", base + "/update", base + "/store")
-
-
-class RemoteTriples:
-    """The answer of a CONSTRUCT or DESCRIBE query from a server: iterable triples that
-    serialize like ``pyoxigraph.QueryTriples``."""
-
-    def __init__(self, triples: list[ox.Triple]) -> None:
-        self._triples = triples
-
-    def __iter__(self) -> Iterator[ox.Triple]:
-        return iter(self._triples)
-
-    def __len__(self) -> int:
-        return len(self._triples)
-
-    def serialize(self, output: IO[bytes] | str | None = None,
-                  format: ox.RdfFormat = ox.RdfFormat.N_TRIPLES) -> bytes | None:
-        return ox.serialize(self._triples, output, format)
 
 
 class RemoteBackend:
@@ -260,10 +264,8 @@ class RemoteBackend:
             response = self._post(self.endpoints.query, prologue + query, "application/sparql-query",
                                   params, _ACCEPT)
         except QuerySyntaxError as exc:
-            if not prologue:
-                raise
-            message = _shift_lines(str(exc))
-            raise QuerySyntaxError(message) from None
+            _local_syntax_error(query, prefixes, base_iri, update=False)  # raises SyntaxError if it finds one
+            raise QuerySyntaxError(_shift_lines(str(exc)) if prologue else str(exc)) from None
         media = response.headers.get("Content-Type", "").split(";")[0].strip().lower()
         if media in _RESULT_TYPES:
             try:
@@ -278,7 +280,12 @@ class RemoteBackend:
         if fmt is None:
             raise StoreError(f"the SPARQL server at {self.endpoints.query} answered {media or 'no type'}, "
                              "neither SPARQL results nor RDF")
-        return RemoteTriples([q.triple for q in ox.parse(response.content, fmt)])
+        # pyoxigraph's own QueryTriples, so that callers handle a server's graph answer as the
+        # embedded store's: the triples in a store of this process, constructed back out
+        held = ox.Store()
+        held.extend(ox.Quad(q.subject, q.predicate, q.object, ox.DefaultGraph())
+                    for q in ox.parse(response.content, fmt))
+        return held.query("CONSTRUCT WHERE { ?s ?p ?o }")
 
     def _select(self, query: str) -> ox.QuerySolutions:
         result = self.query(query)
@@ -353,10 +360,8 @@ class RemoteBackend:
         try:
             self._post(self.endpoints.update, text, "application/sparql-update", [], "*/*", write=True)
         except QuerySyntaxError as exc:
-            if not prologue:
-                raise
-            message = _shift_lines(str(exc))
-            raise QuerySyntaxError(message) from None
+            _local_syntax_error(update, prefixes, base_iri, update=True)
+            raise QuerySyntaxError(_shift_lines(str(exc)) if prologue else str(exc)) from None
 
     def add(self, quad: ox.Quad) -> None:
         self.extend([quad])
