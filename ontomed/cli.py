@@ -173,7 +173,13 @@ def open_kb(kb_path: str):  # -> KnowledgeBase
 
 @click.group(cls=OntomedGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="ontomed", prog_name="ontomed")
-def cli() -> None:
+@click.option("--update-url", metavar="URL", envvar="ONTOMED_KB_UPDATE_URL",
+              help="With --kb naming a SPARQL server's query endpoint: its update endpoint (for a "
+              "layout no preset knows; docs/scaling.md).")
+@click.option("--store-url", metavar="URL", envvar="ONTOMED_KB_STORE_URL",
+              help="With --kb naming a SPARQL server's query endpoint: its Graph Store endpoint, "
+              "where bulk writes go.")
+def cli(update_url: str | None = None, store_url: str | None = None) -> None:
     """ontomed: medical knowledge graphs with provenance, served over SPARQL.
 
     \b
@@ -183,6 +189,17 @@ def cli() -> None:
       ontomed query 'SELECT ...'         ask it
       ontomed stats                      see what it holds
     """
+    from .kb.remote import STORE_URL_ENV, UPDATE_URL_ENV
+
+    # every command opens its knowledge base through KnowledgeBase(--kb), which reads these;
+    # put back as they were when the command ends (a program may invoke several)
+    ctx = click.get_current_context()
+    for name, value in ((UPDATE_URL_ENV, update_url), (STORE_URL_ENV, store_url)):
+        if value and os.environ.get(name) != value:
+            before = os.environ.get(name)
+            os.environ[name] = value
+            ctx.call_on_close(lambda name=name, before=before: os.environ.__setitem__(name, before)
+                              if before is not None else os.environ.pop(name, None))
 
 
 # -- init --------------------------------------------------------------------

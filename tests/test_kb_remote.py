@@ -10,6 +10,7 @@ from __future__ import annotations
 import http.server
 import io
 import json
+import os
 import socket
 import subprocess
 import threading
@@ -65,6 +66,9 @@ def test_a_url_names_the_endpoints_of_its_server():
         "https://fuseki.example.org/ds/query")
     assert Endpoints.from_url("http://localhost:7878") == Endpoints(
         "http://localhost:7878/query", "http://localhost:7878/update", "http://localhost:7878/store")
+    assert Endpoints.from_url("http://graphdb:7200/repositories/kb") == Endpoints(
+        "http://graphdb:7200/repositories/kb", "http://graphdb:7200/repositories/kb/statements",
+        "http://graphdb:7200/repositories/kb/rdf-graphs/service")
     with pytest.raises(BadInputError, match="put no credentials in the URL"):
         Endpoints.from_url("http://me:secret@localhost:7878")
     with pytest.raises(BadInputError, match="not a SPARQL server URL"):
@@ -359,3 +363,21 @@ def test_ontomed_serve_fronts_a_knowledge_base_on_a_server(writable):
         health = json.loads(http("GET", server.url + "-/health").text)
         assert health["engine"]["store"] == writable
     assert KnowledgeBase(writable).has_fact("zorblamab", "treats", "cough")
+
+
+
+@requires(OXIGRAPH is not None, "the oxigraph server (PyPI oxigraph, the test extra) is not installed")
+def test_a_layout_no_preset_knows_is_named_endpoint_by_endpoint(writable, monkeypatch):
+    monkeypatch.delenv("ONTOMED_KB_UPDATE_URL", raising=False)
+    monkeypatch.delenv("ONTOMED_KB_STORE_URL", raising=False)
+    query = writable + "/query"
+    assert KnowledgeBase(query).read_only  # a query endpoint alone: read-only
+    runner = CliRunner()
+    named = ["--update-url", writable + "/update", "--store-url", writable + "/store"]
+    for args in (["init", "--kb", query], ["load", "--kb", query, str(EXAMPLE_TTL)]):
+        result = runner.invoke(cli, [*named, *args])
+        assert result.exit_code == 0, result.output
+    assert KnowledgeBase(writable).has_fact("metformin", "treats", "type_2_diabetes_mellitus")
+    result = runner.invoke(cli, ["--update-url", "ftp://elsewhere", "stats", "--kb", query])
+    assert result.exit_code == 2 and "not a SPARQL server URL: 'ftp://elsewhere'" in result.output
+    assert "ONTOMED_KB_UPDATE_URL" not in os.environ  # the command's setting ended with it

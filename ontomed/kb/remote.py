@@ -9,9 +9,11 @@ any SPARQL 1.1 server (Oxigraph, Fuseki, GraphDB, Virtuoso, QLever …).
 Which URL means what (:meth:`Endpoints.from_url`):
 
 - a URL whose path ends in ``/sparql`` or ``/query`` (``ontomed serve``, Fuseki's
-  ``/ds/sparql``, GraphDB's repository URL with ``?`` parameters left off) is the
-  query endpoint itself;
-- a bare server URL (``http://host:7878``) follows Oxigraph server's layout:
+  ``/ds/sparql``, Virtuoso, QLever) is the query endpoint itself, read-only unless
+  ``--update-url`` (and for bulk writes ``--store-url``) name the others;
+- ``…/repositories/ID`` follows GraphDB's and RDF4J's layout: ``/statements`` for
+  updates, ``/rdf-graphs/service`` for the Graph Store;
+- any other server URL (``http://host:7878``) follows Oxigraph server's layout:
   ``/query``, ``/update``, ``/store``.
 
 Reads become SPARQL: a pattern read is a ``SELECT`` with the bound terms, counts are
@@ -57,6 +59,10 @@ import pyoxigraph as ox
 from ..errors import BadInputError, QuerySyntaxError, StoreError
 
 TOKEN_ENV = "ONTOMED_KB_TOKEN"
+#: The update and Graph Store endpoints of a server whose layout no preset knows (the CLI's
+#: --update-url and --store-url set them; the query endpoint is --kb itself).
+UPDATE_URL_ENV = "ONTOMED_KB_UPDATE_URL"
+STORE_URL_ENV = "ONTOMED_KB_STORE_URL"
 USER_ENV = "ONTOMED_KB_USER"
 PASSWORD_ENV = "ONTOMED_KB_PASSWORD"
 #: Seconds to wait for a server's answer before saying it did not answer.
@@ -165,10 +171,17 @@ class Endpoints:
             raise BadInputError(f"put no credentials in the URL (they would be logged): set {TOKEN_ENV}, "
                                 f"or {USER_ENV} and {PASSWORD_ENV}")
         path = parts.path.rstrip("/")
+        update, store = os.environ.get(UPDATE_URL_ENV) or None, os.environ.get(STORE_URL_ENV) or None
+        for named in (update, store):
+            if named is not None and urlsplit(named).scheme not in ("http", "https"):
+                raise BadInputError(f"not a SPARQL server URL: {named!r} (give http://host:port/path)")
         if path.endswith(("/sparql", "/query")):
-            return cls(urlunsplit(parts._replace(path=path)))
+            return cls(urlunsplit(parts._replace(path=path)), update, store)
         base = urlunsplit(parts._replace(path=path, query="", fragment=""))
-        return cls(base + "/query", base + "/update", base + "/store")
+        segments = path.split("/")
+        if len(segments) >= 3 and segments[-2] == "repositories":  # GraphDB, RDF4J: /repositories/ID
+            return cls(base, update or base + "/statements", store or base + "/rdf-graphs/service")
+        return cls(base + "/query", update or base + "/update", store or base + "/store")
 
 
 class RemoteBackend:
