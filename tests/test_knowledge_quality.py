@@ -115,7 +115,10 @@ def extractor() -> DictionaryExtractor:
                       ("propylthiouracil", "Drug"), ("agranulocytosis", "Disease"), ("rivaroxaban", "Drug"),
                       ("hematuria", "Symptom"), ("edema", "Symptom"), ("hypokalemia", "Disease"),
                       ("bladder cancer", "Disease"), ("amlodipine", "Drug"), ("furosemide", "Drug"),
-                      ("melatonin", "Drug"), ("delirium", "Disease")):
+                      ("melatonin", "Drug"), ("delirium", "Disease"), ("apixaban", "Drug"),
+                      ("pulmonary embolism", "Disease"), ("cancer", "Disease"), ("entacapone", "Drug"),
+                      ("levodopa", "Drug"), ("Parkinson's disease", "Disease"), ("selegiline", "Drug"),
+                      ("pethidine", "Drug")):
         kb.add_entity(name.lower().replace(" ", "_"), cls, name)
     x = DictionaryExtractor()
     x.setup(kb)
@@ -178,3 +181,19 @@ def test_plain_sentences_give_their_relation(extractor, text, expected):
 ])
 def test_negated_and_speculative_plain_sentences_are_not_asserted(extractor, text):
     assert not _asserted(extractor, text)
+
+
+# round 3: "in X" after the object names a population; a combination therapy is no interaction
+def test_a_population_after_the_object_is_not_a_second_object(extractor):
+    found = _asserted(extractor, "Apixaban prevents pulmonary embolism in patients with cancer.")
+    assert ("apixaban", "treats", "pulmonary embolism") in found
+    assert ("apixaban", "treats", "cancer") not in found
+    found = _asserted(extractor, "Apixaban lowers the risk of pulmonary embolism in cancer.")
+    assert ("apixaban", "treats", "cancer") not in found
+
+
+def test_a_combination_therapy_is_not_an_interaction_but_a_harmful_one_is(extractor):
+    found = _asserted(extractor, "Entacapone is given in combination with levodopa for Parkinson's disease.")
+    assert not {r for r in found if r[1] == "interactsWith"}
+    found = _asserted(extractor, "Selegiline combined with pethidine carries a risk of serotonin toxicity.")
+    assert {r for r in found if r[1] == "interactsWith"}

@@ -182,6 +182,13 @@ _CLASS_NOUN = _rx(r"\s*-?(?:antagonists?|inhibitors?|agonists?|blockers?|recepto
 # Effects of a combination belong to the interaction, not to each drug.
 _COMBINATION = _rx(r"\b(?:co-?administ\w*|coadminist\w*|concomitant\w*|combin\w*|together( with)?|"
                    r"in addition to|interact\w*|levels?|concentrations?|exposure)\b")
+# "in combination with", "combined with", "together with": a combination therapy, which is an
+# interaction claim only when the sentence says what the combination does (a risk, toxicity,
+# levels, a warning): "levodopa combined with carbidopa" is not one.
+_COMBINATION_CUE = _rx(r"^(?:in combination|combined|co-?administered|concomitantly|together) with$")
+_COMBINATION_EFFECT = _rx(r"\b(?:risks?|toxic\w*|avoid\w*|not|never|caution\w*|contraindicat\w*|danger\w*|"
+                          r"serious|fatal|interact\w*|levels?|concentrations?|exposure|adverse|harm\w*|"
+                          r"syndrome|potentiat\w*|enhanc\w*|increas\w*|rais\w*|monitor\w*)\b")
 # What may stand between a cue and its mention: a list of mentions, or these words.
 _FILLER = _rx(r"^(?:\s|,|;|:|\(|\)|\u27e8\w+\u27e9|\b(?:and|or|as well as|including|such as|like|the|a|an|of|in|"
               r"for|with|to|on|among|patients?|adults?|children|people|individuals|subjects|persons?|"
@@ -194,9 +201,18 @@ _WORD = re.compile(r"\u27e8\w+\u27e9|[^\W\d_][\w'-]*")
 MAX_FREE_WORDS = 3
 
 
+# "prevents ⟨Disease⟩ in (patients with) ⟨Disease⟩": a mention then "in"/"among" before the object
+# names the population the claim is about, not a second object (data/eval/README.md, Relations).
+_POPULATION = _rx(r"\u27e8\w+\u27e9[^\u27e8]*?\b(?:in|among)\s+(?:(?:the\s+)?(?:[\w-]+\s+){0,3}?"
+                  r"(?:with|who\s+have|who\s+had|having|at\s+risk\s+of)\s+)?(?:\w+\s+)?$")
+
+
 def _post_ok(post: str, obj_type: str | frozenset[str]) -> bool:
     """Between a cue and its object: a list of mentions of the types the object may have,
-    filler words, and at most a few other words ("improves lung function in")."""
+    filler words, and at most a few other words ("improves lung function in"); not a
+    mention followed by the population the claim is about ("stroke in patients with")."""
+    if _POPULATION.search(post):
+        return False
     if _FILLER.match(post):
         return True
     allowed = {_PLACE.format(t) for t in ([obj_type] if isinstance(obj_type, str) else obj_type)}
@@ -313,6 +329,9 @@ def _best(text: str, s0: int, sentence: str, mentions: Sequence[Mention], a: Men
                     continue  # another mention of the object's type before the cue, not in a list
                 if rule.prop == "targets" and _PASSIVE.match(between, cue.end()):
                     continue  # "activated by CYP2C19": the enzyme acts on the drug
+                if (rule.prop == "interactsWith" and _COMBINATION_CUE.match(cue.group())
+                        and not _COMBINATION_EFFECT.search(sentence)):
+                    continue  # a combination therapy, no interaction stated
                 score = rule.weight - max(0, len(pre) - 25) * 0.003
                 if best is None or (cue.end(), score) > (best[1], best[0]):
                     best = (score, cue.end(), rule, subj, obj, cue)
