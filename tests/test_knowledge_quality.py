@@ -118,7 +118,10 @@ def extractor() -> DictionaryExtractor:
                       ("melatonin", "Drug"), ("delirium", "Disease"), ("apixaban", "Drug"),
                       ("pulmonary embolism", "Disease"), ("cancer", "Disease"), ("entacapone", "Drug"),
                       ("levodopa", "Drug"), ("Parkinson's disease", "Disease"), ("selegiline", "Drug"),
-                      ("pethidine", "Drug")):
+                      ("pethidine", "Drug"), ("HER2", "Gene"), ("breast cancer", "Disease"),
+                      ("trastuzumab", "Drug"), ("ACE", "Gene"), ("ramipril", "Drug"),
+                      ("angioedema", "Disease"), ("famotidine", "Drug"), ("duodenal ulcer", "Disease"),
+                      ("headache", "Symptom"), ("pancreatitis", "Disease"), ("dizziness", "Symptom")):
         kb.add_entity(name.lower().replace(" ", "_"), cls, name)
     x = DictionaryExtractor()
     x.setup(kb)
@@ -165,7 +168,7 @@ def _asserted(extractor, text: str) -> set[tuple[str, str, str]]:
     # round 2: British spellings of names the vocabulary spells the American way
     ("Haematuria is the commonest presenting feature of bladder cancer.",
      ("bladder cancer", "hasSymptom", "haematuria")),
-    ("Ankle oedema is a frequent side effect of amlodipine.", ("amlodipine", "hasSideEffect", "oedema")),
+    ("Ankle oedema is a frequent side effect of amlodipine.", ("amlodipine", "hasSideEffect", "ankle oedema")),
     ("Furosemide can cause hypokalaemia.", ("furosemide", "hasSideEffect", "hypokalaemia")),
 ])
 def test_plain_sentences_give_their_relation(extractor, text, expected):
@@ -197,3 +200,20 @@ def test_a_combination_therapy_is_not_an_interaction_but_a_harmful_one_is(extrac
     assert not {r for r in found if r[1] == "interactsWith"}
     found = _asserted(extractor, "Selegiline combined with pethidine carries a risk of serotonin toxicity.")
     assert {r for r in found if r[1] == "interactsWith"}
+
+
+def test_a_biomarker_or_a_class_named_by_its_target_is_no_list_item(extractor):
+    assert ("trastuzumab", "treats", "breast cancer") in _asserted(
+        extractor, "Trastuzumab prolongs survival in HER2-positive breast cancer.")
+    assert ("ramipril", "hasSideEffect", "angioedema") in _asserted(
+        extractor, "Angioedema is an uncommon adverse effect of ACE inhibitors such as ramipril.")
+
+
+def test_a_list_of_side_effects_may_mix_symptoms_and_diseases(extractor):
+    found = _asserted(extractor, "Common adverse reactions to famotidine include dizziness, headache and pancreatitis.")
+    assert {("famotidine", "hasSideEffect", "headache"), ("famotidine", "hasSideEffect", "pancreatitis")} <= found
+
+
+def test_healing_is_a_treatment(extractor):
+    assert ("famotidine", "treats", "duodenal ulcers") in _asserted(
+        extractor, "Famotidine heals most duodenal ulcers within six weeks.")

@@ -61,7 +61,7 @@ RULES: tuple[_Rule, ...] = (
               r"first-line (?:therapy|treatment|agent|drug) (?:for|in)|(?:the )?(?:treatment|therapy|"
               r"management) (?:of|for)|improv(?:e|es|ed|ing)|reduc(?:e|es|ed|ing)|lower(?:s|ed|ing)?|"
               r"alleviat(?:e|es|ed|ing)|reliev(?:e|es|ed|ing)|eas(?:e|es|ed)|effective (?:in|for|against)|efficacy "
-              r"(?:in|for|against)|beneficial (?:in|for)|cur(?:e|es|ed)|prevent(?:s|ed|ing)?|used to treat|"
+              r"(?:in|for|against)|beneficial (?:in|for)|cur(?:e|es|ed)|heal(?:s|ed)?|prevent(?:s|ed|ing)?|used to treat|"
               r"shorten(?:s|ed|ing)?|prolong(?:s|ed)? (?:overall |progression-free )?survival|"
               r"induc(?:e|es|ed) (?:remission|response)s?|control(?:s|led)?|slow(?:s|ed)?|"
               r"used (?:for|in))\b"),
@@ -207,12 +207,20 @@ _POPULATION = _rx(r"\u27e8\w+\u27e9[^\u27e8]*?\b(?:in|among)\s+(?:(?:the\s+)?(?:
                   r"(?:with|who\s+have|who\s+had|having|at\s+risk\s+of)\s+)?(?:\w+\s+)?$")
 
 
+# A mention that only modifies a word after it is no list item: a biomarker of a disease
+# ("⟨Gene⟩-positive ⟨Disease⟩", "⟨Gene⟩-mutant") or a class named by its target
+# ("⟨Gene⟩ inhibitors such as ⟨Drug⟩"); it counts as one free word.
+_MODIFIER_MENTION = _rx(r"\u27e8\w+\u27e9\s*-?\s*(?:positive|negative|mutant|mutated|amplified|"
+                        r"inhibitors?|blockers?|antagonists?|agonists?)\b")
+
+
 def _post_ok(post: str, obj_type: str | frozenset[str]) -> bool:
     """Between a cue and its object: a list of mentions of the types the object may have,
     filler words, and at most a few other words ("improves lung function in"); not a
     mention followed by the population the claim is about ("stroke in patients with")."""
     if _POPULATION.search(post):
         return False
+    post = _MODIFIER_MENTION.sub(" class ", post)
     if _FILLER.match(post):
         return True
     allowed = {_PLACE.format(t) for t in ([obj_type] if isinstance(obj_type, str) else obj_type)}
@@ -360,7 +368,8 @@ def _prefixed(text: str, s0: int, a: Mention, b: Mention, ta: set[str], tb: set[
         if not (rule.domain & ta and rule.range & tb) or not prefix.search(before):
             continue
         joined = join.match(between)
-        if joined and _post_ok(between[joined.end():], b.type):
+        # a list may mix the types the property takes ("dizziness, headache and hyperkalemia")
+        if joined and _post_ok(between[joined.end():], rule.range):
             return (rule.weight * 0.95, 0, rule, a, b, None)
     return None
 
