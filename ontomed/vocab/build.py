@@ -36,7 +36,7 @@ from ..kb import preferred_label
 from ..files import atomic_write, cache_dir as user_cache_dir
 from ..kb.quads import QuadBuilder
 from ..errors import BadInputError
-from . import diseases, drugs, hpo, interactions
+from . import curated, diseases, drugs, hpo, interactions
 from .merge import Merged, merge
 from .packages import PACKAGES
 from .records import DRUG, DRUG_CLASS, Record, SourceResult
@@ -49,7 +49,8 @@ SOURCES: tuple[str, ...] = ("drugs", "diseases", "hpo", "interactions")
 ENTITY_SOURCES: tuple[str, ...] = ("drugs", "diseases", "hpo")
 #: Which ``--sources`` name each record origin belongs to.
 SOURCE_OF_ORIGIN = {"drugs": "drugs", "mesh": "diseases", "hpo": "hpo", "omim": "hpo",
-                    "orpha": "hpo", "decipher": "hpo", "gene": "hpo"}
+                    "orpha": "hpo", "decipher": "hpo", "gene": "hpo",
+                    "curated": "diseases"}
 #: Symmetric properties: their facts are stored both ways, with the evidence annotating
 #: one direction (subject < object in IRI order), so that it is not duplicated (architecture.md §3).
 SYMMETRIC = frozenset({"interactsWith"})
@@ -142,6 +143,14 @@ class Vocabulary:
     versions: dict[str, str]
 
 
+def entity_records(results: dict[str, SourceResult]) -> tuple[list[Record], Counter[str]]:
+    """The entity sources' records with the curated names and lab-value rules applied
+    (:mod:`.curated`), as the merge step takes them, and the counts of those rules."""
+    rules: Counter[str] = Counter()
+    records = [r for name in ENTITY_SOURCES for r in results[name].records]
+    return curated.apply(records, rules), rules
+
+
 def read_vocabulary(sources: Sequence[str] = SOURCES, progress: Progress | None = None) -> Vocabulary:
     """Read the entity sources (all of them) and the selected fact-only ones, and merge."""
     step = progress or (lambda _: None)
@@ -156,8 +165,9 @@ def read_vocabulary(sources: Sequence[str] = SOURCES, progress: Progress | None 
         step("interactions")
         results["interactions"] = interactions.load(results["drugs"].records)
     step("merge")
-    records = [r for name in ENTITY_SOURCES for r in results[name].records]
+    records, curated_rules = entity_records(results)
     merged = merge(records, same_as)
+    merged.rules.update(curated_rules)
     versions = {name: PACKAGES[name].version() for name in results}
     return Vocabulary(results, merged, versions)
 
