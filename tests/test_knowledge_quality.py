@@ -217,3 +217,8 @@ def test_a_list_of_side_effects_may_mix_symptoms_and_diseases(extractor):
 def test_healing_is_a_treatment(extractor):
     assert ("famotidine", "treats", "duodenal ulcers") in _asserted(
         extractor, "Famotidine heals most duodenal ulcers within six weeks.")
+
+
+def test_a_class_named_before_its_members_does_not_hide_them(extractor):
+    assert ("furosemide", "hasSideEffect", "hypokalemia") in _asserted(
+        extractor, "Hypokalemia is a common adverse effect of loop diuretics such as furosemide.")

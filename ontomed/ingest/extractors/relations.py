@@ -214,6 +214,10 @@ _MODIFIER_MENTION = _rx(r"\u27e8\w+\u27e9\s*-?\s*(?:positive|negative|mutant|mut
                         r"inhibitors?|blockers?|antagonists?|agonists?)\b")
 
 
+# filler phrases that the word-by-word count would split ("ACE inhibitors such as ⟨Drug⟩")
+_FILLER_PHRASE = _rx(r"\b(?:such as|as well as|for example|e\.g\.)")
+
+
 def _post_ok(post: str, obj_type: str | frozenset[str]) -> bool:
     """Between a cue and its object: a list of mentions of the types the object may have,
     filler words, and at most a few other words ("improves lung function in"); not a
@@ -225,7 +229,7 @@ def _post_ok(post: str, obj_type: str | frozenset[str]) -> bool:
         return True
     allowed = {_PLACE.format(t) for t in ([obj_type] if isinstance(obj_type, str) else obj_type)}
     free = 0
-    for word in _WORD.findall(post):
+    for word in _WORD.findall(_FILLER_PHRASE.sub(" ", post)):
         if word.startswith("\u27e8"):
             if word not in allowed:
                 return False
