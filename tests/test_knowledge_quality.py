@@ -222,3 +222,8 @@ def test_healing_is_a_treatment(extractor):
 def test_a_class_named_before_its_members_does_not_hide_them(extractor):
     assert ("furosemide", "hasSideEffect", "hypokalemia") in _asserted(
         extractor, "Hypokalemia is a common adverse effect of loop diuretics such as furosemide.")
+
+
+def test_a_passive_prevention_is_a_treatment(extractor):
+    assert ("melatonin", "treats", "delirium") in _asserted(
+        extractor, "In older inpatients, delirium is often prevented by giving melatonin at night.")

@@ -65,7 +65,7 @@ RULES: tuple[_Rule, ...] = (
               r"shorten(?:s|ed|ing)?|prolong(?:s|ed)? (?:overall |progression-free )?survival|"
               r"induc(?:e|es|ed) (?:remission|response)s?|control(?:s|led)?|slow(?:s|ed)?|"
               r"used (?:for|in))\b"),
-          _rx(r"\b(?:(?:is|are|was|were|be|been) (?:\w+ )?(?:treated|managed|controlled|cured) (?:\w+ )?(?:with|by|using)|"
+          _rx(r"\b(?:(?:is|are|was|were|be|been) (?:\w+ )?(?:treated|managed|controlled|cured|prevented|reversed) (?:\w+ )?(?:with|by|using)|"
               r"treated with|respond(?:s|ed)? (?:well )?to|therapy with|treatment with)\b"),
           0.85),
     _Rule("hasSymptom", _DISEASE, _SYMPTOM,
