@@ -284,3 +284,7 @@ def test_the_vocabulary_types_signs_and_knows_toxicities_and_targets(vocabulary)
     assert by_name[name_key("COX-2")].kind == GENE
     assert "cholesterol" not in by_name or by_name["cholesterol"].kind != DRUG
     assert by_name["potassium chloride"].kind == DRUG
+    # clinical names of conditions the vocabularies write otherwise join their entity
+    assert by_name["renal impairment"] is by_name["renal insufficiency"]
+    assert by_name["hfref"] is by_name[name_key("Heart Failure, Systolic")]
+    assert by_name["sputum production"].classes == ("Symptom",)

@@ -1,7 +1,7 @@
 """Curated names that every clinical text uses and the vocabularies lack, and the
 endogenous substances that are lab values rather than drugs.
 
-Three small tables, each entry with the vocabulary record it joins; the counts of what
+Small tables, each entry with the vocabulary record it joins; the counts of what
 each rule did are reported by ``ontomed vocab import`` (and listed in
 ontologies/SOURCES.md).
 
@@ -20,7 +20,10 @@ ontologies/SOURCES.md).
    mechanism-of-action sections of the FDA labels of the drug classes in the WHO Model
    List of Essential Medicines. Typed ``Gene`` (the ontology's Gene is the gene or the
    protein it encodes when a drug targets it).
-3. :data:`ENDOGENOUS`: substances the body makes that clinical text names as lab
+3. :data:`CLINICAL_NAMES`: condition names that labels and guidelines use and the
+   vocabularies write otherwise ("renal impairment", HFrEF, "peptic ulcer disease"), sources
+   named at the table.
+4. :data:`ENDOGENOUS`: substances the body makes that clinical text names as lab
    values ("raises cholesterol", "lowers serum uric acid", "blood glucose"): the drug
    dictionary lists them because DrugBank has a record for each (as a nutraceutical or
    an experimental compound). They are not drug names in English text: the record and
@@ -71,6 +74,32 @@ TOXICITIES: tuple[Curated, ...] = (
        "drug-induced nephrotoxicity"),
     _c("Ototoxicity", ("Ototoxicity",), "ototoxicity", "ototoxic hearing loss"),
     _c("Cardiotoxicity", ("Cardiotoxicity",), "cardiotoxicity", "cardiac toxicity"),
+)
+
+def _s(label: str, joins: tuple[str, ...], *names: str) -> Curated:
+    return Curated(label, CONDITION, ("Symptom",), joins, names)
+
+
+#: Names of conditions that labels, guidelines and case reports use and the vocabularies
+#: write otherwise: FDA labels' "renal impairment" (MeSH Renal Insufficiency), the ESC and
+#: ACC/AHA heart-failure guidelines' HFrEF / HFpEF (MeSH Heart Failure, Systolic /
+#: Diastolic), "peptic ulcer disease", "hypersensitivity reaction" (MeSH Drug
+#: Hypersensitivity), "hereditary hemochromatosis", and two findings HPO names otherwise
+#: ("sensitivity to light": Photophobia) or not at all ("sputum production", GOLD's COPD report).
+CLINICAL_NAMES: tuple[Curated, ...] = (
+    _c("Renal impairment", ("Renal insufficiency",), "renal impairment", "kidney impairment",
+       "impaired renal function", "impaired kidney function"),
+    _c("Peptic ulcer disease", ("Peptic Ulcer",), "peptic ulcer disease"),
+    _c("Heart failure with reduced ejection fraction", ("Heart Failure, Systolic",),
+       "heart failure with reduced ejection fraction", "HFrEF"),
+    _c("Heart failure with preserved ejection fraction", ("Heart Failure, Diastolic",),
+       "heart failure with preserved ejection fraction", "HFpEF"),
+    _c("Hypersensitivity reaction", ("Drug Hypersensitivity",), "hypersensitivity reaction",
+       "hypersensitivity reactions", "drug hypersensitivity reaction"),
+    _c("Hereditary hemochromatosis", ("Hemochromatosis",), "hereditary hemochromatosis",
+       "hereditary haemochromatosis"),
+    _s("Photophobia", ("Photophobia",), "sensitivity to light", "light sensitivity"),
+    _s("Sputum production", (), "sputum production"),
 )
 
 TARGETS: tuple[Curated, ...] = (
@@ -127,7 +156,7 @@ TARGETS: tuple[Curated, ...] = (
        "SERT", "serotonin transporter"),
 )
 
-#: Endogenous substances that clinical text names as lab values (rule 3 above).
+#: Endogenous substances that clinical text names as lab values (rule 4 above).
 ENDOGENOUS = frozenset(name_key(n) for n in """
 cholesterol|Cholesterol, LDL|Cholesterol, HDL|LDL cholesterol|HDL cholesterol|LDL|HDL
 |triglycerides|uric acid|urate|glucose|blood glucose|blood sugar|creatinine|bilirubin
@@ -140,8 +169,8 @@ def is_endogenous(name: str) -> bool:
 
 
 def apply(records: list[Record], rules: Counter[str]) -> list[Record]:
-    """The records with the curated names added (rules 1-2), endogenous substances
-    left out of the drugs (rule 3)."""
+    """The records with the curated names added (rules 1-3), endogenous substances
+    left out of the drugs (rule 4)."""
     out: list[Record] = []
     for record in records:
         if record.kind == DRUG and is_endogenous(record.label):
@@ -155,7 +184,7 @@ def apply(records: list[Record], rules: Counter[str]) -> list[Record]:
     by_label: dict[tuple[str, str], int] = {}
     for i, record in enumerate(out):
         by_label.setdefault((record.kind, name_key(record.label)), i)
-    for entry in (*TOXICITIES, *TARGETS):
+    for entry in (*TOXICITIES, *CLINICAL_NAMES, *TARGETS):
         at = next((by_label[(entry.kind, name_key(j))] for j in entry.joins
                    if (entry.kind, name_key(j)) in by_label), None)
         if at is None:
