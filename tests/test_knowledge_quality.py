@@ -227,3 +227,10 @@ def test_a_class_named_before_its_members_does_not_hide_them(extractor):
 def test_a_passive_prevention_is_a_treatment(extractor):
     assert ("melatonin", "treats", "delirium") in _asserted(
         extractor, "In older inpatients, delirium is often prevented by giving melatonin at night.")
+
+
+def test_the_partner_of_a_combination_is_not_the_subject_of_its_indication(extractor):
+    found = _asserted(extractor, "Levodopa, often combined with entacapone, remains the main treatment for "
+                                 "Parkinson's disease.")
+    assert ("levodopa", "treats", "parkinson's disease") in found
+    assert ("entacapone", "treats", "parkinson's disease") not in found

@@ -331,6 +331,8 @@ def _best(text: str, s0: int, sentence: str, mentions: Sequence[Mention], a: Men
                 continue
             if rule.prop == "hasSideEffect" and _in_combination(text, s0, mentions, subj):
                 continue
+            if rule.prop == "treats" and _partner(text, s0, mentions, subj):
+                continue
             # what stands between the cue and the mention at the end (the object, or for a
             # reverse cue the subject): a list of mentions of the types it may have
             end_types = rule.range if pattern is rule.forward else rule.domain
@@ -392,6 +394,18 @@ def _tailed(text: str, s0: int, sentence: str, mentions: Sequence[Mention], a: M
         if after.match(tail):
             return (rule.weight * 0.95, 0, rule, a, b, None)
     return None
+
+
+# "Levodopa, (usually) combined with carbidopa, remains the treatment for X": the drug named
+# as the partner of an earlier drug is not the subject of the sentence's claim.
+_PARTNER_BEFORE = _rx(r"\b(?:combined|in combination|co-?administered|together|given) with\s*$")
+
+
+def _partner(text: str, s0: int, mentions: Sequence[Mention], subject: Mention) -> bool:
+    """Is ``subject`` the partner that "combined with" attaches to an earlier drug?"""
+    if not _PARTNER_BEFORE.search(text, max(s0, subject.start - 40), subject.start):
+        return False
+    return any(m.type == "Drug" and s0 <= m.start < subject.start and m is not subject for m in mentions)
 
 
 def _in_combination(text: str, s0: int, mentions: Sequence[Mention], subject: Mention) -> bool:
