@@ -12,7 +12,7 @@ PREDICATES = {"treats", "hasSymptom", "hasSideEffect", "contraindicatedFor", "in
               "associatedWith", "targets"}
 
 
-@pytest.mark.parametrize("name", ["gold.jsonl", "test.jsonl", "test2.jsonl"])
+@pytest.mark.parametrize("name", ["gold.jsonl", "test.jsonl", "test2.jsonl", "test3.jsonl"])
 def test_every_span_matches_its_text_and_every_relation_names_entities_of_its_sentence(name):
     ids = set()
     for line in (EVAL / name).read_text(encoding="utf-8").splitlines():

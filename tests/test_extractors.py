@@ -112,6 +112,15 @@ def test_qualifiers_are_left_out_of_a_finding_and_coordinated_findings_are_split
                      ("aspirin", "asa")]
 
 
+def test_a_sign_named_with_its_site_is_one_mention_and_a_severity_word_is_no_site():
+    vocab = Vocabulary([(ENTITY + "pain", "Symptom", "pain", True), (ENTITY + "edema", "Symptom", "edema", True),
+                        (ENTITY + "stiff", "Symptom", "stiffness", True)])
+    found = [(m.text, m.iri.rsplit("/", 1)[1]) for m in vocab.find(
+        "She had epigastric pain, knee stiffness and severe pain, then typical pain and leg edema.")]
+    assert found == [("epigastric pain", "pain"), ("knee stiffness", "stiff"), ("pain", "pain"),
+                     ("pain", "pain"), ("leg edema", "edema")]
+
+
 def test_a_foreign_label_that_is_an_english_word_is_not_a_name():
     vocab = Vocabulary([(ENTITY + "gold", "Drug", "Gold", True, "en"), (ENTITY + "gold", "Drug", "or", True, "fr"),
                         (ENTITY + "gold", "Drug", "aurothiomalate", True, "fr")])

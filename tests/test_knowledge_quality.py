@@ -115,7 +115,13 @@ def extractor() -> DictionaryExtractor:
                       ("propylthiouracil", "Drug"), ("agranulocytosis", "Disease"), ("rivaroxaban", "Drug"),
                       ("hematuria", "Symptom"), ("edema", "Symptom"), ("hypokalemia", "Disease"),
                       ("bladder cancer", "Disease"), ("amlodipine", "Drug"), ("furosemide", "Drug"),
-                      ("melatonin", "Drug"), ("delirium", "Disease")):
+                      ("melatonin", "Drug"), ("delirium", "Disease"), ("apixaban", "Drug"),
+                      ("pulmonary embolism", "Disease"), ("cancer", "Disease"), ("entacapone", "Drug"),
+                      ("levodopa", "Drug"), ("Parkinson's disease", "Disease"), ("selegiline", "Drug"),
+                      ("pethidine", "Drug"), ("HER2", "Gene"), ("breast cancer", "Disease"),
+                      ("trastuzumab", "Drug"), ("ACE", "Gene"), ("ramipril", "Drug"),
+                      ("angioedema", "Disease"), ("famotidine", "Drug"), ("duodenal ulcer", "Disease"),
+                      ("headache", "Symptom"), ("pancreatitis", "Disease"), ("dizziness", "Symptom")):
         kb.add_entity(name.lower().replace(" ", "_"), cls, name)
     x = DictionaryExtractor()
     x.setup(kb)
@@ -162,7 +168,7 @@ def _asserted(extractor, text: str) -> set[tuple[str, str, str]]:
     # round 2: British spellings of names the vocabulary spells the American way
     ("Haematuria is the commonest presenting feature of bladder cancer.",
      ("bladder cancer", "hasSymptom", "haematuria")),
-    ("Ankle oedema is a frequent side effect of amlodipine.", ("amlodipine", "hasSideEffect", "oedema")),
+    ("Ankle oedema is a frequent side effect of amlodipine.", ("amlodipine", "hasSideEffect", "ankle oedema")),
     ("Furosemide can cause hypokalaemia.", ("furosemide", "hasSideEffect", "hypokalaemia")),
 ])
 def test_plain_sentences_give_their_relation(extractor, text, expected):
@@ -178,3 +184,53 @@ def test_plain_sentences_give_their_relation(extractor, text, expected):
 ])
 def test_negated_and_speculative_plain_sentences_are_not_asserted(extractor, text):
     assert not _asserted(extractor, text)
+
+
+# round 3: "in X" after the object names a population; a combination therapy is no interaction
+def test_a_population_after_the_object_is_not_a_second_object(extractor):
+    found = _asserted(extractor, "Apixaban prevents pulmonary embolism in patients with cancer.")
+    assert ("apixaban", "treats", "pulmonary embolism") in found
+    assert ("apixaban", "treats", "cancer") not in found
+    found = _asserted(extractor, "Apixaban lowers the risk of pulmonary embolism in cancer.")
+    assert ("apixaban", "treats", "cancer") not in found
+
+
+def test_a_combination_therapy_is_not_an_interaction_but_a_harmful_one_is(extractor):
+    found = _asserted(extractor, "Entacapone is given in combination with levodopa for Parkinson's disease.")
+    assert not {r for r in found if r[1] == "interactsWith"}
+    found = _asserted(extractor, "Selegiline combined with pethidine carries a risk of serotonin toxicity.")
+    assert {r for r in found if r[1] == "interactsWith"}
+
+
+def test_a_biomarker_or_a_class_named_by_its_target_is_no_list_item(extractor):
+    assert ("trastuzumab", "treats", "breast cancer") in _asserted(
+        extractor, "Trastuzumab prolongs survival in HER2-positive breast cancer.")
+    assert ("ramipril", "hasSideEffect", "angioedema") in _asserted(
+        extractor, "Angioedema is an uncommon adverse effect of ACE inhibitors such as ramipril.")
+
+
+def test_a_list_of_side_effects_may_mix_symptoms_and_diseases(extractor):
+    found = _asserted(extractor, "Common adverse reactions to famotidine include dizziness, headache and pancreatitis.")
+    assert {("famotidine", "hasSideEffect", "headache"), ("famotidine", "hasSideEffect", "pancreatitis")} <= found
+
+
+def test_healing_is_a_treatment(extractor):
+    assert ("famotidine", "treats", "duodenal ulcers") in _asserted(
+        extractor, "Famotidine heals most duodenal ulcers within six weeks.")
+
+
+def test_a_class_named_before_its_members_does_not_hide_them(extractor):
+    assert ("furosemide", "hasSideEffect", "hypokalemia") in _asserted(
+        extractor, "Hypokalemia is a common adverse effect of loop diuretics such as furosemide.")
+
+
+def test_a_passive_prevention_is_a_treatment(extractor):
+    assert ("melatonin", "treats", "delirium") in _asserted(
+        extractor, "In older inpatients, delirium is often prevented by giving melatonin at night.")
+
+
+def test_the_partner_of_a_combination_is_not_the_subject_of_its_indication(extractor):
+    found = _asserted(extractor, "Levodopa, often combined with entacapone, remains the main treatment for "
+                                 "Parkinson's disease.")
+    assert ("levodopa", "treats", "parkinson's disease") in found
+    assert ("entacapone", "treats", "parkinson's disease") not in found

@@ -13,7 +13,7 @@ import pytest
 from ontomed import iri as I
 from ontomed.errors import BadInputError
 from ontomed.vocab import diseases, drugs, hpo, interactions
-from ontomed.vocab.build import SOURCES, parse_sources
+from ontomed.vocab.build import SOURCES, entity_records, parse_sources
 from ontomed.vocab.merge import (
     RULE_MESH_PA,
     RULE_NAME_SYNONYM,
@@ -200,7 +200,8 @@ def test_mesh_ids_that_are_a_related_descriptor_are_dropped(vocabulary):
 def test_iris_are_unique_and_the_same_on_every_build(vocabulary):
     slugs = [e.slug for e in vocabulary.merged.entities]
     assert len(slugs) == len(set(slugs))
-    records = [r for name in ("drugs", "diseases", "hpo") for r in vocabulary.results[name].records]
+    records, _ = entity_records([r for name in ("drugs", "diseases", "hpo")
+                                 for r in vocabulary.results[name].records])
     again = merge(list(reversed(records)), drugs.load()[1])
     assert again.slug_of == vocabulary.merged.slug_of
 
@@ -216,3 +217,75 @@ def test_source_names_are_checked():
     assert parse_sources(None) == SOURCES
     with pytest.raises(BadInputError, match="unknown source 'mesh'"):
         parse_sources("drugs,mesh")
+
+
+# -- issue 11, third round: signs typed by the shape of their name, curated names ----------
+
+def _cond(key, origin, label, trees=()):
+    from ontomed.vocab.records import Record
+    return Record(key=key, origin=origin, kind=CONDITION, classes=("Symptom",) if origin == "hpo"
+                  else ("Disease",), label=label, mesh_trees=tuple(trees))
+
+
+@pytest.mark.parametrize("records,expected", [
+    # a sign named like one, filed by MeSH as an organ's disease: a Symptom
+    ([_cond("HP:1", "hpo", "Dysphagia"), _cond("mesh:d", "mesh", "Deglutition Disorders", ["C06.405.117.119"])],
+     "Symptom"),
+    ([_cond("HP:2", "hpo", "Bradycardia"), _cond("mesh:b", "mesh", "Bradycardia", ["C14.280.067.319"])], "Symptom"),
+    ([_cond("HP:3", "hpo", "Gastrointestinal hemorrhage"),
+      _cond("mesh:g", "mesh", "Gastrointestinal Hemorrhage", ["C06.405.227", "C23.550.414.788"])], "Symptom"),
+    # a catalogue's congenital form merged in: still a sign when MeSH files it under signs
+    ([_cond("HP:4", "hpo", "Anosmia"), _cond("mesh:a", "mesh", "Anosmia", ["C10.597.751.600.500",
+                                                                          "C23.888.592.763.550.500"]),
+      _cond("OMIM:5", "omim", "ANOSMIA")], "Symptom"),
+    # named disorders keep Disease: a metabolic -uria, a cerebrovascular hemorrhage, no sign shape,
+    # a catalogue disease MeSH does not file under signs
+    ([_cond("HP:6", "hpo", "Cystinuria"), _cond("mesh:c", "mesh", "Cystinuria", ["C12.1", "C18.452.1"])], "Disease"),
+    ([_cond("HP:7", "hpo", "Cerebral hemorrhage"),
+      _cond("mesh:ch", "mesh", "Cerebral Hemorrhage", ["C10.228.140.300.1", "C14.907.253.1"])], "Disease"),
+    ([_cond("HP:8", "hpo", "Asthma"), _cond("mesh:as", "mesh", "Asthma", ["C08.127.108"])], "Disease"),
+    ([_cond("HP:9", "hpo", "Aciduria"), _cond("OMIM:9", "omim", "Aciduria")], "Disease"),
+])
+def test_a_sign_shaped_phenotype_is_a_symptom_and_a_named_disorder_a_disease(records, expected):
+    from ontomed.vocab.merge import primary_class
+    assert primary_class(records)[0] == expected
+
+
+def test_curated_names_join_their_record_and_endogenous_substances_are_no_drugs():
+    from collections import Counter
+
+    from ontomed.vocab import curated
+    from ontomed.vocab.records import Record
+    records = [
+        Record("drugs:cholesterol", "drugs", DRUG, ("Drug",), "Cholesterol"),
+        Record("drugs:dextrose", "drugs", DRUG, ("Drug",), "Dextrose", synonyms=("Glucose", "D-glucose anhydrous")),
+        Record("drugs:potassium chloride", "drugs", DRUG, ("Drug",), "Potassium chloride"),
+        Record("drugs:receptors, opioid, mu", "drugs", GENE, ("Gene",), "Receptors, Opioid, mu"),
+    ]
+    rules = Counter()
+    out = {r.key: r for r in curated.apply(records, rules)}
+    assert "drugs:cholesterol" not in out and "drugs:potassium chloride" in out
+    assert "Glucose" not in out["drugs:dextrose"].synonyms
+    assert "mu-opioid receptor" in out["drugs:receptors, opioid, mu"].synonyms
+    nephro = out["curated:nephrotoxicity"]
+    assert nephro.kind == CONDITION and nephro.classes == ("Disease",) and "nephrotoxicity" in nephro.synonyms
+    assert rules[curated.RULE_ENDOGENOUS] == 1 and rules[curated.RULE_NEW] > 0
+
+
+def test_the_vocabulary_types_signs_and_knows_toxicities_and_targets(vocabulary):
+    by_name = {}
+    for e in vocabulary.merged.entities:
+        for r in e.records:
+            for n in (r.label, *r.synonyms):
+                by_name.setdefault(name_key(n), e)
+    assert by_name["dysphagia"].classes == ("Symptom",)
+    assert by_name["bradycardia"].classes == ("Symptom",)
+    assert by_name["hepatotoxicity"].classes == ("Disease",)
+    assert by_name[name_key("angiotensin-converting enzyme")].kind == GENE
+    assert by_name[name_key("COX-2")].kind == GENE
+    assert "cholesterol" not in by_name or by_name["cholesterol"].kind != DRUG
+    assert by_name["potassium chloride"].kind == DRUG
+    # clinical names of conditions the vocabularies write otherwise join their entity
+    assert by_name["renal impairment"] is by_name["renal insufficiency"]
+    assert by_name["hfref"] is by_name[name_key("Heart Failure, Systolic")]
+    assert by_name["sputum production"].classes == ("Symptom",)

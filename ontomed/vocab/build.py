@@ -39,6 +39,7 @@ from ..kb import preferred_label
 from ..files import atomic_write, cache_dir as user_cache_dir
 from ..kb.quads import QuadBuilder
 from ..errors import BadInputError, OntomedError
+from . import curated
 from .merge import Merged, merge
 from .records import DRUG, DRUG_CLASS, Record, SourceResult
 
@@ -49,6 +50,10 @@ if TYPE_CHECKING:
 #: The bundled vocabularies, in the order they are read (each a plugin: ontomed.vocab.sources).
 SOURCES: tuple[str, ...] = ("drugs", "diseases", "hpo", "interactions")
 _SOURCE_ID = re.compile(r"[a-z0-9][a-z0-9_-]*")
+#: The origin of the records :mod:`.curated` adds, and the source they are written with; the
+#: curated names complete the bundled vocabularies, so they apply when all of these are read.
+CURATED_ORIGIN, CURATED_SOURCE = "curated", "diseases"
+BUNDLED_ENTITY_SOURCES = frozenset({"drugs", "diseases", "hpo"})
 #: Symmetric properties: their facts are stored both ways, with the evidence annotating
 #: one direction (subject < object in IRI order), so that it is not duplicated (architecture.md §3).
 SYMMETRIC = frozenset({"interactsWith"})
@@ -168,6 +173,13 @@ class Vocabulary:
     distributions: dict[str, str] = field(default_factory=dict)
 
 
+def entity_records(records: Sequence[Record]) -> tuple[list[Record], Counter[str]]:
+    """The entity sources' records with the curated names and lab-value rules applied
+    (:mod:`.curated`), as the merge step takes them, and the counts of those rules."""
+    rules: Counter[str] = Counter()
+    return curated.apply(list(records), rules), rules
+
+
 def read_vocabulary(sources: Sequence[str] | None = None, progress: Progress | None = None) -> Vocabulary:
     """Read every entity source (whichever are selected, so that entity IRIs never depend on
     the selection) and the selected fact-only ones, and merge."""
@@ -202,7 +214,12 @@ def read_vocabulary(sources: Sequence[str] | None = None, progress: Progress | N
             origin_of.setdefault(origin, name)
     step("merge")
     same_as = [pair for result in results.values() for pair in result.same_as]
+    curated_rules: Counter[str] = Counter()
+    if BUNDLED_ENTITY_SOURCES <= set(results):  # the curated names complete the bundled vocabularies
+        records, curated_rules = entity_records(records)
+        origin_of.setdefault(CURATED_ORIGIN, CURATED_SOURCE)
     merged = merge(records, same_as)
+    merged.rules.update(curated_rules)
     versions = {name: registry[name].version() for name in results}
     return Vocabulary(results, merged, versions, origin_of,
                       {name: registry[name].distribution for name in results})

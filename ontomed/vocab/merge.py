@@ -29,7 +29,16 @@ scheme (two DrugBank ids, two OMIM ids): such names are homonyms, not synonyms.
 
 **One type per condition.** A condition merged from a disease record and a
 phenotype or sign gets one class, by the first rule that applies
-(:func:`primary_class`): (a) a disease catalogue names it (an OMIM, Orphanet or
+(:func:`primary_class`): (0) a *sign-shaped phenotype* → Symptom: HPO lists it
+as a phenotype under a name built like a sign's (a sign ending such as -algia,
+-rrhea, -rrhage, -megaly, -uria, -cardia, -phagia, -osmia, -pnea, or a sign head
+noun such as pain, bleeding, hemorrhage, retention, incontinence:
+:data:`SIGN_SHAPE`), MeSH files it under no tree of named disorders (infections
+C01, neoplasms C04, metabolic C18, cerebrovascular C10.228.140 / C14.907.253,
+mental disorders F03), and no disease catalogue names it unless MeSH also files
+it under signs and symptoms (dysphagia, bradycardia, tachycardia,
+gastrointestinal hemorrhage, hematuria, hepatomegaly, urinary retention; anosmia,
+which OMIM names as a congenital form); (a) a disease catalogue names it (an OMIM, Orphanet or
 DECIPHER record, whose phenotypes HPO annotates) → Disease; (b) MeSH files it
 under signs and symptoms (C23.888: cough, dyspnea, headache) → Symptom; (c) a
 finding that MeSH files as an organ disease but clinical usage and HPO call a
@@ -71,7 +80,8 @@ RULE_NAME_SYNONYM = "condition: preferred name is an exact synonym of another vo
 REFUSED = "merge refused"
 
 #: Which record's label an entity takes, most preferred first.
-ORIGIN_PRIORITY = {"hpo": 0, "drugs": 0, "gene": 0, "mesh": 1, "orpha": 2, "omim": 3, "decipher": 4}
+ORIGIN_PRIORITY = {"hpo": 0, "drugs": 0, "gene": 0, "mesh": 1, "orpha": 2, "omim": 3, "decipher": 4,
+                   "curated": 5}
 KIND_ORDER = {CONDITION: 0, DRUG: 1, GENE: 2, DRUG_CLASS: 3}
 #: The class of each kind of record but conditions (which get :func:`primary_class`).
 KIND_CLASS = {DRUG: "Drug", GENE: "Gene", DRUG_CLASS: "DrugClass"}
@@ -80,11 +90,23 @@ TYPE_SIGN = "type: Symptom, MeSH files it under signs and symptoms (C23.888)"
 TYPE_LISTED = "type: Symptom, a finding MeSH files as an organ disease (listed)"
 TYPE_MESH_DISEASE = "type: Disease, MeSH files it under a disease tree (C, F03)"
 TYPE_FINDING = "type: Symptom, an HPO phenotype or MeSH pathological process only"
+TYPE_SIGN_SHAPE = "type: Symptom, an HPO phenotype named like a sign, under no MeSH tree of named disorders"
+TYPE_CURATED = "type: as the curated table says (no vocabulary record)"
 TYPE_WERE_BOTH = "type: conditions whose records said Disease and Symptom, now one of them"
 LABEL_ARABIC = "label: a Roman type number written in Arabic, as one of its names writes it"
 #: HPO phenotypes that MeSH files under an organ's diseases (skin rash: Exanthema,
 #: C17.800.257; hyperhidrosis: C17.800.946.350) but that are signs in clinical usage.
 FINDINGS_FILED_AS_DISEASES = frozenset({"HP:0000988", "HP:0000975"})
+#: The shape of a sign's name (rule 0 of :func:`primary_class`): a Greek or Latin sign ending,
+#: or an English head noun that names a sign, at the end of HPO's name.
+SIGN_SHAPE = re.compile(
+    r"(?:algia|dynia|rrhea|rrhoea|rrhagia|megaly|uria|cardia|phagia|osmia|geusia|pnea|pnoea|emesis"
+    r"|ptysis|stomia|opia|acusis|phonia|kinesia|plegia|paresis"
+    r"|\b(?:pain|ache|bleeding|hemorrhage|haemorrhage|retention|incontinence|swelling|stiffness"
+    r"|weakness|cramps?|discharge))$", re.IGNORECASE)
+#: MeSH trees of named disorders, which keep a sign-shaped name a Disease (cystinuria,
+#: cerebral hemorrhage, sleep apnea with its metabolic or infectious kinds).
+DISORDER_TREES = ("C01", "C04", "C18", "C10.228.140", "C14.907.253", "F03")
 _CATALOGUES = frozenset({"omim", "orpha", "decipher"})
 #: Identifier schemes used to tell homonyms apart, first one used in IRI suffixes.
 SUFFIX_SCHEMES = ("drugbank", "hpo", "omim", "orpha", "decipher", "ncbigene", "mesh", "icd10")
@@ -243,10 +265,17 @@ def merge(records: Iterable[Record], same_as: Iterable[tuple[str, str, str]] = (
 def primary_class(records: Iterable[Record]) -> tuple[str, str]:
     """(class, rule): the one class of a condition merged from these records (module doc)."""
     records = list(records)
-    if any(r.origin in _CATALOGUES for r in records):
-        return "Disease", TYPE_CATALOGUE
+    if all(r.origin == "curated" for r in records):
+        return records[0].classes[0], TYPE_CURATED
     trees = [t for r in records if r.origin == "mesh" for t in r.mesh_trees]
-    if any(t == "C23.888" or t.startswith("C23.888.") for t in trees):
+    sign = any(t == "C23.888" or t.startswith("C23.888.") for t in trees)
+    catalogued = any(r.origin in _CATALOGUES for r in records)
+    if (any(r.origin == "hpo" and SIGN_SHAPE.search(r.label) for r in records)
+            and not any(t.startswith(DISORDER_TREES) for t in trees) and (sign or not catalogued)):
+        return "Symptom", TYPE_SIGN_SHAPE
+    if catalogued:
+        return "Disease", TYPE_CATALOGUE
+    if sign:
         return "Symptom", TYPE_SIGN
     if any(r.key in FINDINGS_FILED_AS_DISEASES for r in records):
         return "Symptom", TYPE_LISTED

@@ -71,6 +71,25 @@ intermittent sudden painful painless episodic progressive transient occasional f
 low-dose high-dose
 """.split())
 _ENGLISH_LANGS = frozenset({"", "en"})
+#: Signs that text names with their site ("periumbilical pain", "ankle edema", "menstrual
+#: cramps", "morning stiffness"); see :meth:`Vocabulary._located`.
+_SITED_SIGNS = frozenset("""
+pain pains ache aches edema oedema swelling stiffness cramps cramp bleeding tenderness discomfort
+""".split())
+#: A site before a sign: an anatomical adjective ("periumbilical", "retro-orbital", "epigastric")
+#: or a body part ("ankle", "knee"), or the time of day of a named sign ("morning stiffness").
+_SITE_ADJECTIVE = re.compile(r"[a-z][a-z-]{3,}(?:al|ar|ic|ary)")
+_SITE_NOUNS = frozenset("""
+ankle ankles knee knees joint joints back neck chest leg legs arm arms hip hips shoulder shoulders
+eye eyes ear ears throat stomach tooth teeth foot feet hand hands wrist wrists muscle muscles bone
+bones flank groin heel heels calf calves jaw finger fingers toe toes breast breasts morning
+""".split())
+#: Words of the adjective shape that say how much or how typical, not where.
+_NOT_SITES = frozenset("""
+several typical atypical usual unusual general clinical critical physical medical initial
+additional classic characteristic significant functional mechanical occasional total similar
+particular regular
+""".split())
 
 
 def _lower(text: str) -> str:
@@ -290,7 +309,7 @@ class Vocabulary:
                 continue
             mention = self._mention(text, start, end, key)
             if mention is not None:
-                mentions.extend(self._coordinated(text, self._qualified(text, mention)))
+                mentions.extend(self._coordinated(text, self._located(text, self._qualified(text, mention))))
                 last_end = end
         return [m for m in mentions if m.type not in BLOCKING_TYPES]
 
@@ -314,6 +333,24 @@ class Vocabulary:
                     and not mention.candidates)):
             return mention
         return inner
+
+    def _located(self, text: str, mention: Mention) -> Mention:
+        """A sign named with its site ("periumbilical pain", "ankle edema", "retro-orbital
+        pain") is one mention of the sign's entity spanning the site, as the annotation rules
+        take such names, when the vocabulary does not know the sited name itself. Severity,
+        timing and character words (:data:`_QUALIFIERS`) are not sites."""
+        if mention.type != "Symptom" or _lower(mention.text) not in _SITED_SIGNS:
+            return mention
+        m = re.search(r"([A-Za-z][A-Za-z-]*) $", text[max(0, mention.start - 40):mention.start])
+        if m is None:
+            return mention
+        word = m.group(1).lower()
+        if word in _QUALIFIERS or word in _COMMON_WORDS or word in _NOT_SITES or not (
+                word in _SITE_NOUNS or _SITE_ADJECTIVE.fullmatch(word)):
+            return mention
+        start = mention.start - len(word) - 1
+        return Mention(text[start:mention.end], mention.type, start, mention.end,
+                       round(mention.confidence - 0.05, 3), mention.iri, mention.candidates)
 
     def _coordinated(self, text: str, mention: Mention) -> list[Mention]:
         """A name that is two names joined by "and" ("nausea and vomiting") is two mentions,

@@ -61,11 +61,11 @@ RULES: tuple[_Rule, ...] = (
               r"first-line (?:therapy|treatment|agent|drug) (?:for|in)|(?:the )?(?:treatment|therapy|"
               r"management) (?:of|for)|improv(?:e|es|ed|ing)|reduc(?:e|es|ed|ing)|lower(?:s|ed|ing)?|"
               r"alleviat(?:e|es|ed|ing)|reliev(?:e|es|ed|ing)|eas(?:e|es|ed)|effective (?:in|for|against)|efficacy "
-              r"(?:in|for|against)|beneficial (?:in|for)|cur(?:e|es|ed)|prevent(?:s|ed|ing)?|used to treat|"
+              r"(?:in|for|against)|beneficial (?:in|for)|cur(?:e|es|ed)|heal(?:s|ed)?|prevent(?:s|ed|ing)?|used to treat|"
               r"shorten(?:s|ed|ing)?|prolong(?:s|ed)? (?:overall |progression-free )?survival|"
               r"induc(?:e|es|ed) (?:remission|response)s?|control(?:s|led)?|slow(?:s|ed)?|"
               r"used (?:for|in))\b"),
-          _rx(r"\b(?:(?:is|are|was|were|be|been) (?:\w+ )?(?:treated|managed|controlled|cured) (?:\w+ )?(?:with|by|using)|"
+          _rx(r"\b(?:(?:is|are|was|were|be|been) (?:\w+ )?(?:treated|managed|controlled|cured|prevented|reversed) (?:\w+ )?(?:with|by|using)|"
               r"treated with|respond(?:s|ed)? (?:well )?to|therapy with|treatment with)\b"),
           0.85),
     _Rule("hasSymptom", _DISEASE, _SYMPTOM,
@@ -182,6 +182,13 @@ _CLASS_NOUN = _rx(r"\s*-?(?:antagonists?|inhibitors?|agonists?|blockers?|recepto
 # Effects of a combination belong to the interaction, not to each drug.
 _COMBINATION = _rx(r"\b(?:co-?administ\w*|coadminist\w*|concomitant\w*|combin\w*|together( with)?|"
                    r"in addition to|interact\w*|levels?|concentrations?|exposure)\b")
+# "in combination with", "combined with", "together with": a combination therapy, which is an
+# interaction claim only when the sentence says what the combination does (a risk, toxicity,
+# levels, a warning): "levodopa combined with carbidopa" is not one.
+_COMBINATION_CUE = _rx(r"^(?:in combination|combined|co-?administered|concomitantly|together) with$")
+_COMBINATION_EFFECT = _rx(r"\b(?:risks?|toxic\w*|avoid\w*|not|never|caution\w*|contraindicat\w*|danger\w*|"
+                          r"serious|fatal|interact\w*|levels?|concentrations?|exposure|adverse|harm\w*|"
+                          r"syndrome|potentiat\w*|enhanc\w*|increas\w*|rais\w*|monitor\w*)\b")
 # What may stand between a cue and its mention: a list of mentions, or these words.
 _FILLER = _rx(r"^(?:\s|,|;|:|\(|\)|\u27e8\w+\u27e9|\b(?:and|or|as well as|including|such as|like|the|a|an|of|in|"
               r"for|with|to|on|among|patients?|adults?|children|people|individuals|subjects|persons?|"
@@ -194,14 +201,35 @@ _WORD = re.compile(r"\u27e8\w+\u27e9|[^\W\d_][\w'-]*")
 MAX_FREE_WORDS = 3
 
 
+# "prevents ⟨Disease⟩ in (patients with) ⟨Disease⟩": a mention then "in"/"among" before the object
+# names the population the claim is about, not a second object (data/eval/README.md, Relations).
+_POPULATION = _rx(r"\u27e8\w+\u27e9[^\u27e8]*?\b(?:in|among)\s+(?:(?:the\s+)?(?:[\w-]+\s+){0,3}?"
+                  r"(?:with|who\s+have|who\s+had|having|at\s+risk\s+of)\s+)?(?:\w+\s+)?$")
+
+
+# A mention that only modifies a word after it is no list item: a biomarker of a disease
+# ("⟨Gene⟩-positive ⟨Disease⟩", "⟨Gene⟩-mutant") or a class named by its target
+# ("⟨Gene⟩ inhibitors such as ⟨Drug⟩"); it counts as one free word.
+_MODIFIER_MENTION = _rx(r"\u27e8\w+\u27e9\s*-?\s*(?:positive|negative|mutant|mutated|amplified|"
+                        r"inhibitors?|blockers?|antagonists?|agonists?)\b")
+
+
+# filler phrases that the word-by-word count would split ("ACE inhibitors such as ⟨Drug⟩")
+_FILLER_PHRASE = _rx(r"\b(?:such as|as well as|for example|e\.g\.)")
+
+
 def _post_ok(post: str, obj_type: str | frozenset[str]) -> bool:
     """Between a cue and its object: a list of mentions of the types the object may have,
-    filler words, and at most a few other words ("improves lung function in")."""
+    filler words, and at most a few other words ("improves lung function in"); not a
+    mention followed by the population the claim is about ("stroke in patients with")."""
+    if _POPULATION.search(post):
+        return False
+    post = _MODIFIER_MENTION.sub(" class ", post)
     if _FILLER.match(post):
         return True
     allowed = {_PLACE.format(t) for t in ([obj_type] if isinstance(obj_type, str) else obj_type)}
     free = 0
-    for word in _WORD.findall(post):
+    for word in _WORD.findall(_FILLER_PHRASE.sub(" ", post)):
         if word.startswith("\u27e8"):
             if word not in allowed:
                 return False
@@ -303,6 +331,8 @@ def _best(text: str, s0: int, sentence: str, mentions: Sequence[Mention], a: Men
                 continue
             if rule.prop == "hasSideEffect" and _in_combination(text, s0, mentions, subj):
                 continue
+            if rule.prop == "treats" and _partner(text, s0, mentions, subj):
+                continue
             # what stands between the cue and the mention at the end (the object, or for a
             # reverse cue the subject): a list of mentions of the types it may have
             end_types = rule.range if pattern is rule.forward else rule.domain
@@ -313,6 +343,9 @@ def _best(text: str, s0: int, sentence: str, mentions: Sequence[Mention], a: Men
                     continue  # another mention of the object's type before the cue, not in a list
                 if rule.prop == "targets" and _PASSIVE.match(between, cue.end()):
                     continue  # "activated by CYP2C19": the enzyme acts on the drug
+                if (rule.prop == "interactsWith" and _COMBINATION_CUE.match(cue.group())
+                        and not _COMBINATION_EFFECT.search(sentence)):
+                    continue  # a combination therapy, no interaction stated
                 score = rule.weight - max(0, len(pre) - 25) * 0.003
                 if best is None or (cue.end(), score) > (best[1], best[0]):
                     best = (score, cue.end(), rule, subj, obj, cue)
@@ -341,7 +374,8 @@ def _prefixed(text: str, s0: int, a: Mention, b: Mention, ta: set[str], tb: set[
         if not (rule.domain & ta and rule.range & tb) or not prefix.search(before):
             continue
         joined = join.match(between)
-        if joined and _post_ok(between[joined.end():], b.type):
+        # a list may mix the types the property takes ("dizziness, headache and hyperkalemia")
+        if joined and _post_ok(between[joined.end():], rule.range):
             return (rule.weight * 0.95, 0, rule, a, b, None)
     return None
 
@@ -360,6 +394,18 @@ def _tailed(text: str, s0: int, sentence: str, mentions: Sequence[Mention], a: M
         if after.match(tail):
             return (rule.weight * 0.95, 0, rule, a, b, None)
     return None
+
+
+# "Levodopa, (usually) combined with carbidopa, remains the treatment for X": the drug named
+# as the partner of an earlier drug is not the subject of the sentence's claim.
+_PARTNER_BEFORE = _rx(r"\b(?:combined|in combination|co-?administered|together|given) with\s*$")
+
+
+def _partner(text: str, s0: int, mentions: Sequence[Mention], subject: Mention) -> bool:
+    """Is ``subject`` the partner that "combined with" attaches to an earlier drug?"""
+    if not _PARTNER_BEFORE.search(text, max(s0, subject.start - 40), subject.start):
+        return False
+    return any(m.type == "Drug" and s0 <= m.start < subject.start and m is not subject for m in mentions)
 
 
 def _in_combination(text: str, s0: int, mentions: Sequence[Mention], subject: Mention) -> bool:
