@@ -76,7 +76,7 @@ def test_every_documented_hook_exists():
 @pytest.mark.parametrize("hook", sorted(HOOKS))
 def test_every_hook_has_a_test(hook: str):
     """Datasette's rule: a hook nobody tests is a hook that silently breaks."""
-    tests = [p for p in Path(__file__).parent.glob("test_*.py") if p.name != Path(__file__).name]
+    tests = [p for p in Path(__file__).parent.rglob("test_*.py") if p != Path(__file__)]
     assert any(hook in p.read_text("utf-8") for p in tests), f"no test in tests/ mentions {hook}"
 
 

@@ -14,7 +14,7 @@ SKIP = re.compile(r"pytest\.skip\(|importorskip\(|mark\.skipif\(")
 
 def test_every_skip_fails_under_ci():
     found = []
-    for path in sorted([*HERE.glob("*.py"), *HERE.parent.glob("plugins/*/tests/*.py")]):
+    for path in sorted([*HERE.rglob("*.py"), *HERE.parent.glob("plugins/*/tests/*.py")]):
         if path.name in ("needs.py", Path(__file__).name):
             continue
         for n, line in enumerate(path.read_text("utf-8").splitlines(), 1):
