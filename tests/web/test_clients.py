@@ -8,17 +8,15 @@ import rdflib
 from rdflib.plugins.stores.sparqlstore import SPARQLStore
 from SPARQLWrapper import CSV, JSON, TURTLE, XML, SPARQLWrapper
 
-from tests.live_server import build_example_kb, live_server
 
 OME = rdflib.Namespace("https://w3id.org/ontomed/entity/")
 OM = rdflib.Namespace("https://w3id.org/ontomed#")
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory):
-    kb = build_example_kb(tmp_path_factory.mktemp("web-clients") / "kb")
-    with live_server(kb) as s:
-        yield s
+@pytest.fixture
+def server(web_server):
+    """The session's read-only server of the example knowledge base (tests/web/conftest.py)."""
+    return web_server
 
 
 def wrapper(server, query: str, fmt: str, method: str = "GET") -> SPARQLWrapper:

@@ -17,6 +17,7 @@ import pytest
 
 from ontomed import KnowledgeBase
 
+from tests.conftest import EXAMPLE_TTL
 from tests.live_server import build_example_kb, http, live_server
 
 
@@ -87,16 +88,16 @@ def test_serve_stops_when_every_process_gets_the_signal(kb_path, signal_name):
         assert server.process.wait(5) == 0
 
 
-def test_health_stats_and_plugins(kb_path):
-    with live_server(kb_path) as server:
-        health = json.loads(http("GET", server.url + "-/health").body)
-        assert health["status"] == "ok" and health["engine"]["engine"] == "processes"
-        stats = json.loads(http("GET", server.url + "-/stats.json").body)
-        assert stats["entities"]["om:Drug"] >= 10 and stats["facts"]["om:treats"] >= 6
-        plugins = json.loads(http("GET", server.url + "-/plugins.json").body)
-        names = {p["name"] for p in plugins["plugins"]}
-        assert "ontomed.default_plugins.extraction" in names
-        assert http("GET", server.url + "-/nothing").status == 404
+def test_health_stats_and_plugins(web_server):
+    server = web_server
+    health = json.loads(http("GET", server.url + "-/health").body)
+    assert health["status"] == "ok" and health["engine"]["engine"] == "processes"
+    stats = json.loads(http("GET", server.url + "-/stats.json").body)
+    assert stats["entities"]["om:Drug"] >= 10 and stats["facts"]["om:treats"] >= 6
+    plugins = json.loads(http("GET", server.url + "-/plugins.json").body)
+    names = {p["name"] for p in plugins["plugins"]}
+    assert "ontomed.default_plugins.extraction" in names
+    assert http("GET", server.url + "-/nothing").status == 404
 
 
 def run_cli(*args: str) -> subprocess.CompletedProcess:
@@ -183,3 +184,14 @@ def test_serve_keeps_the_name_index_beside_the_knowledge_base_for_its_workers(tm
         assert index.is_file()
         reply = http("GET", server.url + "search?q=Glucophage&format=json")
         assert json.loads(reply.body)["hits"][0]["iri"].endswith("/metformin")
+
+
+def test_the_shared_server_cannot_be_written_to(web_server):
+    """The session's server (tests/web/conftest.py) is shared by every reader: no test may
+    change what the others read, through it (no update token) or behind it (the store lock)."""
+    update = {"Content-Type": "application/sparql-update"}
+    assert http("POST", web_server.sparql, "CLEAR ALL", update).status == 403
+    assert http("PUT", web_server.url + "store?default", "<a:s> <a:p> <a:o> .",
+                {"Content-Type": "text/turtle"}).status == 403
+    result = run_cli("load", "--kb", str(web_server.kb_path), "--force", str(EXAMPLE_TTL))
+    assert result.returncode == 2 and "in use by another process" in result.stderr

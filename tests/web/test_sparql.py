@@ -10,7 +10,7 @@ from urllib.parse import quote, urlencode
 import pyoxigraph as ox
 import pytest
 
-from tests.live_server import build_example_kb, http, live_server
+from tests.live_server import http
 
 TREATS_DIABETES = """SELECT ?drug WHERE { ?drug om:treats ome:type_2_diabetes_mellitus } ORDER BY ?drug"""
 RESULT_TYPES = {
@@ -20,11 +20,10 @@ RESULT_TYPES = {
 }
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory):
-    kb = build_example_kb(tmp_path_factory.mktemp("web-sparql") / "kb")
-    with live_server(kb, "--workers", "2") as s:
-        yield s
+@pytest.fixture
+def server(web_server):
+    """The session's read-only server of the example knowledge base (tests/web/conftest.py)."""
+    return web_server
 
 
 def get(server, query: str, **params: str):
