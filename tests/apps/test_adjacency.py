@@ -40,6 +40,7 @@ def test_facts_become_entries_over_a_sorted_index_of_every_entity(example_kb):
     counts = adj.edges_by_property()
     expected = {row["p"].value: int(row["n"].value) for row in example_kb.query(
         "SELECT ?p (COUNT(*) AS ?n) WHERE { ?s ?p ?o . ?p a owl:ObjectProperty } GROUP BY ?p")}
+    assert OM + "treats" in expected and OM + "interactsWith" in expected
     for prop, n in expected.items():
         factor = 2 if prop == OM + "interactsWith" else 1
         assert counts["om:" + prop[len(OM):]] == n * factor

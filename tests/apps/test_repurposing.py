@@ -298,7 +298,7 @@ def test_prediction_to_dict_is_json_ready(kb):
 def test_other_relations_put_the_entity_on_the_side_its_class_belongs_to(kb):
     result = predict(kb, drug="drug A0", relation="interactsWith", top=3)
     assert result.predicts == "object"
-    assert all(c.entity.iri.startswith(e("drug_")) for c in result.candidates)
+    assert result.candidates and all(c.entity.iri.startswith(e("drug_")) for c in result.candidates)
     assert not {c.entity.iri for c in result.candidates} & {e("drug_A1"), e("drug_A5"), e("drug_A0")}
     symptoms = predict(kb, disease="disease A0", relation="om:hasSymptom")
     assert symptoms.predicts == "object" and symptoms.known == 5

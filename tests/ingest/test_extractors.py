@@ -39,7 +39,7 @@ def test_labels_and_synonyms_link_to_their_entity(extractor):
     e = extractor.extract("Glucophage (metformin) for T2DM.")
     assert names(e) == [("Glucophage", "metformin"), ("metformin", "metformin"),
                         ("T2DM", "type_2_diabetes_mellitus")]
-    assert all(m.type == "Drug" for m in e.mentions[:2]) and e.mentions[2].type == "Disease"
+    assert [m.type for m in e.mentions] == ["Drug", "Drug", "Disease"]
 
 
 def test_the_longest_match_wins(extractor):
@@ -48,6 +48,8 @@ def test_the_longest_match_wins(extractor):
 
 
 def test_matches_respect_word_boundaries(extractor):
+    assert [m.text for m in extractor.extract("Cough, aspirin and warfarin.").mentions] == [
+        "Cough", "aspirin", "warfarin"]  # the words themselves are found
     assert names(extractor.extract("Coughing, aspirinlike and warfarinization.")) == []
 
 
@@ -262,6 +264,8 @@ def test_the_effect_of_a_combination_is_not_a_side_effect_of_each_drug(extractor
 
 
 def test_a_name_modifying_a_class_noun_is_not_a_subject(extractor):
+    assert triples(extractor.extract("Aspirin is indicated for hypertension.")) == {
+        ("Aspirin", "treats", "hypertension")}
     e = extractor.extract("An aspirin analogue is indicated for hypertension.")
     assert triples(e) == set()
 

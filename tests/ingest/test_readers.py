@@ -95,8 +95,8 @@ def test_pubmed_reader_refuses_entity_expansion_and_reports_malformed_xml(tmp_pa
     bomb.write_text('<?xml version="1.0"?><!DOCTYPE PubmedArticleSet [<!ENTITY x SYSTEM "file:///etc/passwd">]>'
                     "<PubmedArticleSet><PubmedArticle><MedlineCitation><PMID>1</PMID><Article>"
                     "<ArticleTitle>&x;</ArticleTitle></Article></MedlineCitation></PubmedArticle></PubmedArticleSet>")
-    for item in PubMedReader().read(str(bomb)):
-        assert "root:" not in getattr(item, "text", "")
+    [item] = PubMedReader().read(str(bomb))
+    assert "root:" not in item.text and "root:" not in item.title
     broken = tmp_path / "broken.xml"
     broken.write_text("<PubmedArticleSet><PubmedArticle><MedlineCitation>")
     with pytest.raises(BadInputError, match="broken.xml, line 1: malformed XML"):

@@ -115,7 +115,7 @@ def extractor() -> DictionaryExtractor:
                       ("propylthiouracil", "Drug"), ("agranulocytosis", "Disease"), ("rivaroxaban", "Drug"),
                       ("hematuria", "Symptom"), ("edema", "Symptom"), ("hypokalemia", "Disease"),
                       ("bladder cancer", "Disease"), ("amlodipine", "Drug"), ("furosemide", "Drug"),
-                      ("melatonin", "Drug"), ("delirium", "Disease")):
+                      ("melatonin", "Drug"), ("delirium", "Disease"), ("fever", "Symptom")):
         kb.add_entity(name.lower().replace(" ", "_"), cls, name)
     x = DictionaryExtractor()
     x.setup(kb)
@@ -169,12 +169,15 @@ def test_plain_sentences_give_their_relation(extractor, text, expected):
     assert expected in _asserted(extractor, text)
 
 
-@pytest.mark.parametrize("text", [
-    "Fever is not a feature of uncomplicated hypertension.",
-    "Lisinopril is not the preferred drug for type 2 diabetes mellitus.",
-    "It is unclear whether rifampin lowers tacrolimus levels.",
-    "Melatonin is believed to prevent delirium.",
-    "Itraconazole does not increase exposure to amlodipine.",
+@pytest.mark.parametrize("text, plain", [
+    ("Fever is not a feature of uncomplicated hypertension.", "Fever is a feature of uncomplicated hypertension."),
+    ("Lisinopril is not the preferred drug for type 2 diabetes mellitus.",
+     "Lisinopril is the preferred drug for type 2 diabetes mellitus."),
+    ("It is unclear whether rifampin lowers tacrolimus levels.", "Rifampin lowers tacrolimus levels."),
+    ("Melatonin is believed to prevent delirium.", "Melatonin prevents delirium."),
+    ("Itraconazole does not increase exposure to amlodipine.", "Itraconazole increases exposure to amlodipine."),
 ])
-def test_negated_and_speculative_plain_sentences_are_not_asserted(extractor, text):
+def test_negated_and_speculative_plain_sentences_are_not_asserted(extractor, text, plain):
+    # without its cue the sentence gives its relation: nothing asserted is the cue's doing
+    assert _asserted(extractor, plain)
     assert not _asserted(extractor, text)

@@ -194,6 +194,8 @@ def declared_terms(graph: rdflib.Graph) -> list[rdflib.URIRef]:
 
 
 def test_contract_classes_and_properties_are_declared(graph):
+    assert {"Drug", "Disease", "Symptom", "Gene", "Document"} <= set(iri.CLASSES)
+    assert len(ALL_PROPERTIES) == len(iri.PROPERTIES) + len(INVERSES) == 13
     for name in iri.CLASSES:
         assert (OM[name], RDF.type, OWL.Class) in graph, name
     for name in ALL_PROPERTIES:
@@ -257,7 +259,7 @@ def test_relation_and_its_inverse_have_the_contract_domain_and_range(graph, name
 def test_drug_gene_condition_and_document_are_pairwise_disjoint(graph):
     top = ["Drug", "Gene", "Condition", "Document"]
     for i, a in enumerate(top):
-        for b in top[i + 1 :]:
+        for b in top[i + 1 :]:  # may be empty: the last class has no later one to pair with
             pair = {(OM[a], OWL.disjointWith, OM[b]), (OM[b], OWL.disjointWith, OM[a])}
             assert any(t in graph for t in pair), (a, b)
     assert (OM.Disease, RDFS.subClassOf, OM.Condition) in graph
@@ -266,6 +268,7 @@ def test_drug_gene_condition_and_document_are_pairwise_disjoint(graph):
 
 def test_ontology_has_no_blank_nodes(graph):
     """Loading it twice into one store (an export re-imported) must not duplicate triples."""
+    assert len(graph) > 200
     blank = [t for t in graph if any(isinstance(term, rdflib.BNode) for term in t)]
     assert blank == []
 

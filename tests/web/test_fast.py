@@ -78,6 +78,7 @@ def test_form_fields_are_read_as_werkzeug_reads_them():
     ours = protocol.form_params(body, [("named-graph-uri", "urn:n")])
     builder = EnvironBuilder(method="POST", data=body, content_type="application/x-www-form-urlencoded")
     theirs = Request(builder.get_environ()).form
+    assert sorted(theirs) == ["default-graph-uri", "empty", "format", "query", "raw"]
     for key in theirs:
         assert ours[key] == theirs.getlist(key), key
     assert ours["named-graph-uri"] == ["urn:n"]  # the URL's parameters come along
