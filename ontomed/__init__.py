@@ -31,14 +31,15 @@ __version__ = "0.1.0"
 
 #: name → the module that defines it, imported when the name is first asked for
 _LAZY = {
-    **dict.fromkeys(("Extractor", "Linker", "Reader", "Redactor", "TextGenerator"), "ontomed.components"),
+    **dict.fromkeys(("Extractor", "Linker", "Reader", "Redactor", "TextGenerator", "VocabularySource"),
+                    "ontomed.components"),
     **dict.fromkeys(("Document", "Entity", "Evidence", "Extraction", "Fact", "Identifier", "Mention",
                      "Relation", "SkippedDocument"), "ontomed.values"),
     **dict.fromkeys(("KnowledgeBase", "LoadReport", "AddReport"), "ontomed.kb"),
 }
 
 if TYPE_CHECKING:
-    from .components import Extractor, Linker, Reader, Redactor, TextGenerator
+    from .components import Extractor, Linker, Reader, Redactor, TextGenerator, VocabularySource
     from .kb import AddReport, KnowledgeBase, LoadReport
     from .values import (
         Document,
@@ -93,6 +94,7 @@ __all__ = [
     "SkippedDocument",
     "StoreError",
     "TextGenerator",
+    "VocabularySource",
     "__version__",
     "hookimpl",
 ]

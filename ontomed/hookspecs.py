@@ -49,6 +49,12 @@ def register_redactors(register: Register) -> None:
 
 
 @hookspec
+def register_vocabularies(register: Register) -> None:
+    """Register :class:`ontomed.VocabularySource` instances: the vocabularies ``ontomed vocab
+    import`` reads (the four bundled ones register themselves through this hook)."""
+
+
+@hookspec
 def register_commands(cli: click.Group) -> None:
     """Add commands to the ``ontomed`` command line: decorate functions with ``@cli.command()``."""
 

@@ -25,12 +25,12 @@ import sys
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from importlib import metadata
-from typing import Any, TypeVar
+from typing import Any
 
 import pluggy
 
 from . import hookspecs
-from .components import Extractor, Linker, Reader, Redactor, TextGenerator
+from .components import Extractor, Linker, Reader, Redactor, TextGenerator, VocabularySource
 from .errors import BadInputError, OntomedError
 
 DEFAULT_PLUGINS: tuple[str, ...] = (
@@ -40,6 +40,7 @@ DEFAULT_PLUGINS: tuple[str, ...] = (
     "ontomed.default_plugins.transformer_ner",
     "ontomed.default_plugins.generation",
     "ontomed.default_plugins.vocab",
+    "ontomed.default_plugins.vocabularies",
     "ontomed.default_plugins.adjacency",
     "ontomed.default_plugins.diagnosis",
     "ontomed.default_plugins.treatment",
@@ -48,7 +49,6 @@ DEFAULT_PLUGINS: tuple[str, ...] = (
 )
 ENTRY_POINT_GROUP = "ontomed"
 
-T = TypeVar("T")
 
 
 class PluginError(OntomedError):
@@ -227,20 +227,21 @@ def get_plugins() -> list[PluginInfo]:
     return sorted(out, key=lambda p: (not p.builtin, p.name))
 
 
-def _collect(hook: Callable[..., Any], base: type[T], kind: str) -> dict[str, T]:
-    found: dict[str, T] = {}
+def _collect(hook: Callable[..., Any], base: type[Any], kind: str, plural: str = "") -> dict[str, Any]:
+    found: dict[str, Any] = {}
+    kinds = plural or kind + "s"
 
     def register(component: Any, aliases: Iterable[str] = ()) -> None:
         if isinstance(component, type):
             component = component()
         if not isinstance(component, base):
-            raise PluginError(f"register_{kind}s: {component!r} is not a {base.__name__}")
+            raise PluginError(f"register_{kinds}: {component!r} is not a {base.__name__}")
         ident = getattr(component, "id", None)
         if not ident or not isinstance(ident, str):
-            raise PluginError(f"register_{kind}s: {type(component).__name__} has no string id")
+            raise PluginError(f"register_{kinds}: {type(component).__name__} has no string id")
         for key in (ident, *aliases):
             if key in found and found[key] is not component:
-                raise PluginError(f"two {kind}s are registered as {key!r}")
+                raise PluginError(f"two {kinds.replace('_', ' ')} are registered as {key!r}")
             found[key] = component
 
     hook(register=register)
@@ -265,6 +266,11 @@ def get_linkers() -> dict[str, Linker]:
 
 def get_redactors() -> dict[str, Redactor]:
     return _collect(get_plugin_manager().hook.register_redactors, Redactor, "redactor")
+
+
+def get_vocabularies() -> dict[str, VocabularySource]:
+    return _collect(get_plugin_manager().hook.register_vocabularies, VocabularySource, "vocabulary",
+                    "vocabularies")
 
 
 def get_extractor(name: str) -> Extractor:

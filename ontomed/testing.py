@@ -117,8 +117,9 @@ def _check_component(component: object, base: type[_Component], kind: str,
     _require(other is None or type(other) is type(component),
              f"{kind} {ident!r}: the id is taken by {type(other).__module__}.{type(other).__name__}; "
              "ids must be unique across installed plugins")
+    assert isinstance(component, _Component)  # for the type checker; _require has checked it
     try:
-        component.setup(None)  # type: ignore[attr-defined]
+        component.setup(None)
     except Exception as exc:  # noqa: BLE001 - the message is the point
         raise AssertionError(f"{kind} {ident!r}: setup(None) must work without a knowledge base, "
                              f"but raised {type(exc).__name__}: {exc}") from exc
@@ -512,7 +513,7 @@ def registered(*plugins: object) -> Iterator[Callable[..., None]]:
 try:
     import pytest as _pytest
 except ImportError:  # the checks above work without pytest
-    _pytest = None  # type: ignore[assignment]
+    _pytest = None  # type: ignore[assignment]  # the checks above work without pytest
 
 if _pytest is not None:
     @_pytest.fixture

@@ -136,6 +136,21 @@ def _redactors(ns: dict[str, Any], tmp_path: Path) -> None:
     assert redact("Seen on Ward 7B bed 12 today.", [redactor]).text == "Seen on [LOCATION] today."
 
 
+def _vocabularies(ns: dict[str, Any], tmp_path: Path) -> None:
+    from ontomed import VocabularySource
+    from ontomed.vocab import CONDITION, Record
+
+    [source] = _registered(ns, "register_vocabularies")
+    assert isinstance(source, VocabularySource) and source.version()
+    hpo = [Record("HP:0000193", "hpo", CONDITION, ("Symptom",), "Bifid uvula"),
+           Record("HP:0000978", "hpo", CONDITION, ("Symptom",), "Bruising susceptibility")]
+    result = source.read(hpo)
+    assert [r.label for r in result.records] == ["Loeys-Dietz syndrome", "Vascular Ehlers-Danlos syndrome"]
+    assert [(f.subject, f.prop, f.object) for f in result.facts] == [
+        ("rare-registry:RR-0001", "hasSymptom", "HP:0000193")]
+    assert result.unmapped == ["Hypertelorism", "Easy bruising", "Thin skin"]
+
+
 def _commands(ns: dict[str, Any], tmp_path: Path) -> None:
     import click
     from click.testing import CliRunner
@@ -161,6 +176,7 @@ EXAMPLE_CHECKS: dict[str, Callable[[dict[str, Any], Path], None]] = {
     "register_readers": _readers,
     "register_linkers": _linkers,
     "register_redactors": _redactors,
+    "register_vocabularies": _vocabularies,
     "register_commands": _commands,
     "register_routes": _routes,
 }

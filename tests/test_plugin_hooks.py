@@ -23,6 +23,8 @@ from ontomed.values import Document, Extraction, Mention, SkippedDocument
 from ontomed.ingest.pipeline import build, extract
 from ontomed.testing import check_linker, check_reader, check_text_generator, registered
 
+from .conftest import make_example_kb
+
 
 class Tsv(Reader):
     id = "tsv-test"
@@ -165,3 +167,37 @@ def test_registering_the_wrong_kind_of_component_is_a_plugin_error(hook):
               "register_redactors": plugins.get_redactors}[hook]
     with registered(Plugin()), pytest.raises(plugins.PluginError, match="is not a"):
         getter()
+
+
+def test_entity_pages_take_their_generated_paragraph_from_the_generator_the_server_names():
+    """The web app asks the plugin registry for the generator by id (serve
+    --description-generator), as a third party's generator would be found."""
+    from ontomed.web.describe import entity_page
+
+    class Plugin:
+        @hookimpl
+        def register_text_generators(self, register):
+            register(Listing())
+
+    kb = make_example_kb()
+    with registered(Plugin()):
+        page = entity_page(kb, iri=ENTITY + "metformin", generate=True, generator="listing-test")
+    generated = page["generated"]
+    assert generated["generator"] == "listing-test" and generated["note"] is None
+    assert "metformin treats type 2 diabetes mellitus" in generated["generated"]
+    assert generated["text"] and generated["template"] == page["descriptions"]["en"]
+
+
+def test_serve_refuses_an_unknown_description_generator_in_one_line(tmp_path: Path):
+    from click.testing import CliRunner
+
+    from ontomed.cli import cli
+
+    make_example_kb(tmp_path / "kb").close()
+    base = ["serve", "--kb", str(tmp_path / "kb"), "--port", "0"]
+    result = CliRunner().invoke(cli, [*base, "--generate-descriptions", "--description-generator", "nosuch"])
+    assert result.exit_code == 2
+    assert "no text generator 'nosuch' (installed: " in result.output and "template" in result.output
+    assert "Traceback" not in result.output
+    result = CliRunner().invoke(cli, [*base, "--description-generator", "template"])
+    assert result.exit_code == 2 and "give both" in result.output

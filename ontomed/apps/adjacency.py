@@ -184,7 +184,7 @@ def _used(kb: KnowledgeBase, iri: str) -> bool:
         node = ox.NamedNode(iri)
     except ValueError:
         return False
-    return any(True for _ in kb.store.quads_for_pattern(None, node, None, ox.DefaultGraph()))
+    return any(True for _ in kb.quads(None, node, None, ox.DefaultGraph()))
 
 
 def entity_classes(names: Iterable[str] | None) -> tuple[str, ...]:
@@ -210,13 +210,13 @@ def _tsv_cells(kb: KnowledgeBase, query: str) -> list[str]:
 
     TSV escapes tabs and newlines inside values, so splitting on them is exact.
     """
-    result = kb.query(query)
+    result = kb.select(query)
     buffer = io.BytesIO()
-    result.serialize(buffer, _TSV)  # type: ignore[union-attr]
+    result.serialize(buffer, _TSV)
     text = buffer.getvalue().decode("utf-8")
     if text.endswith("\n"):
         text = text[:-1]
-    return text.replace("\n", "\t").split("\t")[len(result.variables):]  # type: ignore[union-attr]
+    return text.replace("\n", "\t").split("\t")[len(result.variables):]
 
 
 def adjacency(kb: KnowledgeBase, properties: Sequence[str] | None = None,
@@ -238,7 +238,7 @@ def adjacency(kb: KnowledgeBase, properties: Sequence[str] | None = None,
     cells = _tsv_cells(kb, f"SELECT DISTINCT ?e WHERE {{ VALUES ?c {{ {values} }} ?e a ?c FILTER(isIRI(?e)) }}")
     index = tuple(sorted(c[1:-1] for c in set(cells) if c))  # cells are "<iri>"
     position = {f"<{iri}>": i for i, iri in enumerate(index)}
-    symmetric = {q.subject.value for q in kb.store.quads_for_pattern(
+    symmetric = {q.subject.value for q in kb.quads(
         None, ox.NamedNode(I.RDF + "type"), ox.NamedNode(I.OWL + "SymmetricProperty"), ox.DefaultGraph())}
     n = len(index)
     rows, cols, kinds = [], [], []

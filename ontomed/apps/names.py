@@ -152,7 +152,10 @@ def resolve_names(kb: KnowledgeBase, names: Iterable[str], *, role: str,
             continue
         seen.add(name)
         outcome = _resolve_one(look, name, role)
-        (resolved if isinstance(outcome, Resolved) else problems).append(outcome)  # type: ignore[arg-type]
+        if isinstance(outcome, Resolved):
+            resolved.append(outcome)
+        else:
+            problems.append(outcome)
     if problems:
         raise UnknownNamesError(problems)
     return resolved
@@ -192,7 +195,7 @@ def _resolve_one(look: _Lookup, name: str, role: str) -> Resolved | NameProblem:
     if found is None and (I.is_iri(name) or name.startswith("ome:")):
         how = "iri"
         iri = I.entity_iri(name)
-        found = [iri] if any(True for _ in kb.store.quads_for_pattern(ox.NamedNode(iri), None, None)) else []
+        found = [iri] if any(True for _ in kb.quads(ox.NamedNode(iri), None, None)) else []
     if found is None:
         how = "label"
         found = kb.find_entities(name)
@@ -233,7 +236,7 @@ def by_identifier(kb: KnowledgeBase, text: str) -> list[str] | None:
             target = I.identifier_iri(m.group(1), m.group(2))
         except ValueError:
             return None
-    return sorted({q.subject.value for q in kb.store.quads_for_pattern(
+    return sorted({q.subject.value for q in kb.quads(
         None, _EXACT_MATCH, ox.NamedNode(target), ox.DefaultGraph())
         if isinstance(q.subject, ox.NamedNode)})
 
@@ -241,7 +244,7 @@ def by_identifier(kb: KnowledgeBase, text: str) -> list[str] | None:
 def entity_classes(kb: KnowledgeBase, iri: str) -> set[str]:
     """The ontomed classes (``Drug``, ``Disease``…) an entity is typed with."""
     out = set()
-    for q in kb.store.quads_for_pattern(ox.NamedNode(iri), _RDF_TYPE, None, ox.DefaultGraph()):
+    for q in kb.quads(ox.NamedNode(iri), _RDF_TYPE, None, ox.DefaultGraph()):
         value = q.object.value
         if value.startswith(I.OM):
             out.add(value[len(I.OM):])
@@ -257,5 +260,5 @@ def english_label(kb: KnowledgeBase, iri: str) -> str:
 
 def _has_label(kb: KnowledgeBase, iri: str, text: str) -> bool:
     wanted = text.strip().lower()
-    return any(q.object.value.lower() == wanted for q in kb.store.quads_for_pattern(
+    return any(q.object.value.lower() == wanted for q in kb.quads(
         ox.NamedNode(iri), _RDFS_LABEL, None, ox.DefaultGraph()))

@@ -263,12 +263,12 @@ class _Reader:
         return self.labels[iri]
 
     def _objects(self, subject: str, prop: str) -> set[str]:
-        return {q.object.value for q in self.kb.store.quads_for_pattern(
+        return {q.object.value for q in self.kb.quads(
             ox.NamedNode(subject), ox.NamedNode(I.OM + prop), None, _DEFAULT)
             if isinstance(q.object, ox.NamedNode)}
 
     def _subjects_of(self, prop: str, obj: str) -> set[str]:
-        return {q.subject.value for q in self.kb.store.quads_for_pattern(
+        return {q.subject.value for q in self.kb.quads(
             None, ox.NamedNode(I.OM + prop), ox.NamedNode(obj), _DEFAULT)
             if isinstance(q.subject, ox.NamedNode)}
 
@@ -295,7 +295,7 @@ class _Reader:
         queue = deque([(iri, ())])
         while queue:
             node, path = queue.popleft()
-            for q in self.kb.store.quads_for_pattern(ox.NamedNode(node), _BROADER, None, _DEFAULT):
+            for q in self.kb.quads(ox.NamedNode(node), _BROADER, None, _DEFAULT):
                 parent = q.object.value
                 if isinstance(q.object, ox.NamedNode) and parent != iri and parent not in paths:
                     paths[parent] = (*path, parent)
@@ -307,7 +307,7 @@ class _Reader:
         queue = deque([iri])
         while queue:
             node = queue.popleft()
-            for q in self.kb.store.quads_for_pattern(None, _BROADER, ox.NamedNode(node), _DEFAULT):
+            for q in self.kb.quads(None, _BROADER, ox.NamedNode(node), _DEFAULT):
                 child = q.subject.value
                 if isinstance(q.subject, ox.NamedNode) and child != iri and child not in seen:
                     seen.add(child)
@@ -319,7 +319,7 @@ class _Reader:
         drug_class = ox.NamedNode(I.OM + "Drug")
         rdf_type = ox.NamedNode(I.RDF + "type")
         found = sorted(m for m in self.descendants(drug) if any(
-            True for _ in self.kb.store.quads_for_pattern(ox.NamedNode(m), rdf_type, drug_class, _DEFAULT)))
+            True for _ in self.kb.quads(ox.NamedNode(m), rdf_type, drug_class, _DEFAULT)))
         return found[:MAX_MEMBERS]
 
     def sources(self, subject: str, prop: str, obj: str) -> tuple[Source, ...]:
@@ -348,7 +348,7 @@ class _Reader:
         except ValueError:
             doc = None
         if doc is not None:
-            for q in self.kb.store.quads_for_pattern(doc, None, None, _DEFAULT):
+            for q in self.kb.quads(doc, None, None, _DEFAULT):
                 if q.predicate == _DCTERMS_TITLE and title is None:
                     title = q.object.value
                 elif q.predicate == _DCTERMS_ID and identifier is None:

@@ -97,7 +97,13 @@ def register_commands(cli: click.Group) -> None:
     @kb_option
     @click.argument("text")
     @click.option("--extractors", metavar="A,B", help="Extractors to run (default: dictionary).")
-    def extract(kb_path: str, text: str, extractors: str | None) -> None:
+    @click.option("--clinical", is_flag=True, help="TEXT is a clinical note: names, dates, numbers and "
+                  "places are replaced by placeholders before any extractor sees it, as ontomed build "
+                  "--clinical does; the JSON then carries the redacted text its offsets refer to.")
+    @click.option("--redactors", metavar="A,B", help="Redactors for --clinical (default: every one "
+                  "registered; ontomed plugins lists them).")
+    def extract(kb_path: str, text: str, extractors: str | None, clinical: bool,
+                redactors: str | None) -> None:
         """Print the mentions and relations in TEXT as JSON ('-' reads standard input).
 
         Nothing is written. The knowledge base supplies the vocabulary of the
@@ -109,13 +115,24 @@ def register_commands(cli: click.Group) -> None:
           ontomed extract "Metformin is indicated for type 2 diabetes."
           echo "Aspirin inhibits PTGS1." | ontomed extract -
           ontomed extract --extractors dosage --kb :memory: "Aspirin 81 mg daily."
+          ontomed extract --clinical - < note.txt
         """
-        from ..errors import NotFoundError
+        from ..errors import BadInputError, NotFoundError
         from ..ingest.pipeline import extract as run_extract, select_extractors
 
         chosen = select_extractors(_names(extractors))
+        if redactors and not clinical:
+            raise BadInputError("--redactors chooses how --clinical removes identifiers: give both")
         if text == "-":
             text = sys.stdin.read()
+        redacted = None
+        if clinical:
+            from ..ingest.redaction import redact, select_redactors
+
+            redacted = redact(text, select_redactors(_names(redactors)))
+            text = redacted.text
+            click.echo("redacted: " + (", ".join(f"{n} {kind}" for kind, n in sorted(redacted.counts().items()))
+                                       or "nothing found"), err=True)
         needing = [e.id for e in chosen if e.needs_knowledge_base]
         try:
             kb = open_kb(kb_path)
@@ -133,11 +150,14 @@ def register_commands(cli: click.Group) -> None:
         finally:
             if kb is not None:
                 kb.close()
-        click.echo(json.dumps([e.to_dict() for e in extractions], indent=2, ensure_ascii=False))
+        out = [e.to_dict() for e in extractions]
+        if redacted is not None:  # the offsets refer to the redacted text: it goes with them
+            out = [{**e, "text": redacted.text} for e in out]
+        click.echo(json.dumps(out, indent=2, ensure_ascii=False))
 
 
 def _has_vocabulary(kb: Any) -> bool:
-    return bool(kb.query("ASK { VALUES ?t { om:Drug om:Disease om:Symptom om:Gene } ?e a ?t }"))
+    return kb.ask("ASK { VALUES ?t { om:Drug om:Disease om:Symptom om:Gene } ?e a ?t }")
 
 
 def _print_build(report: Any) -> None:

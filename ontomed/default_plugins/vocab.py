@@ -26,13 +26,13 @@ def register_commands(cli: click.Group) -> None:
 
     @vocab_group.command(name="import", short_help="Import drugs, diseases, symptoms, genes and facts.")
     @kb_option
-    @click.option("--sources", default=",".join(("drugs", "diseases", "hpo", "interactions")),
-                  show_default=True, metavar="LIST",
-                  help=f"Comma-separated sources to import ({SOURCES_HELP}).")
+    @click.option("--sources", default=None, metavar="LIST",
+                  help=f"Comma-separated sources to import (default: all of them: {SOURCES_HELP}, "
+                  "and any vocabulary a plugin adds; ontomed plugins lists them).")
     @click.option("--rebuild", is_flag=True,
                   help="Build again from the source packages even when a cached build exists.")
     @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
-    def vocab_import(kb_path: str, sources: str, rebuild: bool, as_json: bool) -> None:
+    def vocab_import(kb_path: str, sources: str | None, rebuild: bool, as_json: bool) -> None:
         """Import drugs, MeSH diseases and symptoms, HPO phenotypes, genes and their
         curated facts (with evidence) from the bundled source packages.
 

@@ -137,14 +137,13 @@ class Templates:
 
     @classmethod
     def from_kb(cls, kb: KnowledgeBase) -> Templates:
-        store = kb.store
         found: dict[str, dict[str, Any]] = {}
-        iris = {q.subject.value for q in store.quads_for_pattern(None, _TYPE, _OBJECT_PROPERTY, _DEFAULT_GRAPH)
+        iris = {q.subject.value for q in kb.quads(None, _TYPE, _OBJECT_PROPERTY, _DEFAULT_GRAPH)
                 if isinstance(q.subject, ox.NamedNode)}
         for iri in sorted(iris | set(kb.object_properties())):
             entry: dict[str, Any] = {"labels": {}, "templates": {}, "plurals": {}, "inverse": None,
                                      "symmetric": False}
-            for q in store.quads_for_pattern(ox.NamedNode(iri), None, None, _DEFAULT_GRAPH):
+            for q in kb.quads(ox.NamedNode(iri), None, None, _DEFAULT_GRAPH):
                 p, o = q.predicate.value, q.object
                 if p == _LABEL.value and isinstance(o, ox.Literal):
                     entry["labels"].setdefault(o.language or "", o.value)
@@ -405,7 +404,7 @@ class Verbalizer:
         known = self._labels.get(iri)
         if known is None:
             known = {}
-            for q in self.kb.store.quads_for_pattern(ox.NamedNode(iri), _LABEL, None, _DEFAULT_GRAPH):
+            for q in self.kb.quads(ox.NamedNode(iri), _LABEL, None, _DEFAULT_GRAPH):
                 if isinstance(q.object, ox.Literal):
                     lang = q.object.language or ""
                     if lang not in known or q.object.value < known[lang]:

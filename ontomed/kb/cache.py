@@ -35,7 +35,7 @@ _lock = threading.Lock()
 
 
 def _kb_key(kb: KnowledgeBase) -> str:
-    return str(kb.path.resolve()) if kb.path is not None else f"memory:{id(kb.store)}"
+    return str(kb.path.resolve()) if kb.path is not None else f"memory:{id(kb.backend)}"
 
 
 def cache_path(kb: KnowledgeBase, name: str) -> Path | None:

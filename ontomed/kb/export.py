@@ -42,12 +42,12 @@ def protege_triples(kb: KnowledgeBase) -> Iterator[ox.Triple]:
     if not kb.is_initialized():
         for q in ox.parse(path=str(bundled_ontology_path()), format=ox.RdfFormat.RDF_XML):
             yield ox.Triple(q.subject, q.predicate, q.object)
-    for q in kb.store.quads_for_pattern(None, None, None, ox.DefaultGraph()):
+    for q in kb.backend.quads_for_pattern(None, None, None, ox.DefaultGraph()):
         yield ox.Triple(q.subject, q.predicate, q.object)
     rdf_type = ox.NamedNode(I.RDF + "type")
     individual = ox.NamedNode(I.OWL + "NamedIndividual")
-    for row in kb.query(_UNDECLARED_INDIVIDUALS):
-        yield ox.Triple(row["x"], rdf_type, individual)  # type: ignore[index]
+    for row in kb.select(_UNDECLARED_INDIVIDUALS):
+        yield ox.Triple(row["x"], rdf_type, individual)
 
 
 def export(kb: KnowledgeBase, dest: str | os.PathLike[str] | IO[bytes], format: str = "ttl", *,
@@ -64,9 +64,9 @@ def export(kb: KnowledgeBase, dest: str | os.PathLike[str] | IO[bytes], format: 
         opts["prefixes"] = dict(I.PREFIXES)
     try:
         if isinstance(dest, (str, os.PathLike)):
-            kb.store.dump(str(dest), **opts)
+            kb.backend.dump(str(dest), **opts)
         else:
-            kb.store.dump(dest, **opts)
+            kb.backend.dump(dest, **opts)
     except OSError as exc:
         if isinstance(dest, (str, os.PathLike)):
             raise file_error(dest, exc) from exc

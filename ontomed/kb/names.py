@@ -143,18 +143,18 @@ class NameIndex:
         position: dict[str, int] = {}
         entities: list[str] = []
         types: list[list[str]] = []
-        for row in kb.query(_TYPES_QUERY):  # type: ignore[union-attr]
-            iri, cls_iri = row["e"].value, row["t"].value  # type: ignore[index]
+        for row in kb.select(_TYPES_QUERY):
+            iri, cls_iri = row["e"].value, row["t"].value
             if iri not in position:
                 position[iri] = len(entities)
                 entities.append(iri)
                 types.append([])
             types[position[iri]].append(cls_iri[len(I.OM):])
         rows = []
-        for row in kb.query(_NAMES_QUERY):  # type: ignore[union-attr]
-            iri = row["e"].value  # type: ignore[index]
+        for row in kb.select(_NAMES_QUERY):
+            iri = row["e"].value
             if iri in position:
-                rows.append((row["l"].value, position[iri], row["pref"].value == "true"))  # type: ignore[index]
+                rows.append((row["l"].value, position[iri], row["pref"].value == "true"))
         return cls(entities, types, rows)
 
     def find(self, text: str, *, types: Iterable[str] = (), limit: int = 10) -> list[tuple[int, str, str, float]]:
@@ -177,7 +177,7 @@ class NameIndex:
             key = (_RANKS[kind], -score if kind == "fuzzy" else 0.0, 0 if preferred else 1,
                    -score, len(name), name)
             if entity not in best or key < best[entity][:6]:
-                best[entity] = (*key, kind)  # type: ignore[assignment]
+                best[entity] = (*key, kind)
 
         start = bisect.bisect_left(self.keys, query)
         for k in range(start, len(self.keys)):
@@ -199,7 +199,7 @@ class NameIndex:
                     for i in self._rows(k):
                         offer(i, "fuzzy", round(float(score), 1))
         ranked = sorted(best.items(), key=lambda item: item[1][:6])[:limit]
-        return [(entity, key[5], key[6], -key[3]) for entity, key in ranked]  # type: ignore[misc]
+        return [(entity, key[5], key[6], -key[3]) for entity, key in ranked]
 
 
 _WORD = re.compile(r"[^\W\d_][\w'’-]*")
@@ -253,7 +253,7 @@ class _Types:
 
 
 def _cache_key(kb: KnowledgeBase) -> str:
-    counts = [next(iter(kb.query(q)))["n"].value for q in _COUNTS]  # type: ignore[index]
+    counts = [next(iter(kb.select(q)))["n"].value for q in _COUNTS]
     return "-".join(counts)
 
 
@@ -298,7 +298,7 @@ def search(kb: KnowledgeBase, text: str, *, types: Iterable[str] = (), limit: in
 
 
 def _identifiers(kb: KnowledgeBase, iri: str) -> tuple[tuple[str, str], ...]:
-    found = (I.identifier_from_iri(q.object.value) for q in kb.store.quads_for_pattern(
+    found = (I.identifier_from_iri(q.object.value) for q in kb.backend.quads_for_pattern(
         ox.NamedNode(iri), ox.NamedNode(I.SKOS + "exactMatch"), None, ox.DefaultGraph()))
     return tuple(sorted(x for x in found if x))
 

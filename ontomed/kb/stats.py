@@ -66,27 +66,27 @@ def compute_stats(kb: KnowledgeBase, *, refresh: bool = False) -> dict[str, Any]
 
         counts = state_cached(kb, f"stats-v{STATS_VERSION}", content_key=_store_state, build=_counts,
                               refresh=refresh)
-    return {"knowledge_base": str(kb.path) if kb.path else ":memory:", **counts,
+    return {"knowledge_base": str(kb.path) if kb.path else kb.location, **counts,
             "files_loaded": len(kb.loads())}
 
 
 def _store_state(kb: KnowledgeBase) -> str:
-    return f"{len(kb.store)}:{kb.removals()}"
+    return f"{len(kb.backend)}:{kb.removals()}"
 
 
 def _counts(kb: KnowledgeBase) -> dict[str, Any]:
     # Counted by Oxigraph, not by iterating quads in Python: 1.4 s instead of 22 s on the
     # 4.1M triples of the full vocabularies.
-    default_triples = _count(next(iter(kb.query(_DEFAULT_TRIPLES)))["n"])
-    graphs = {row["g"].value: _count(row["n"]) for row in kb.query(_NAMED_GRAPHS)}
-    entities = {I.shorten(r["class"].value): _count(r["n"]) for r in kb.query(_ENTITIES_BY_CLASS)}
-    facts = {I.shorten(r["p"].value): _count(r["n"]) for r in kb.query(_FACTS_BY_PROPERTY)}
-    facts.update({I.shorten(r["p"].value): _count(r["n"]) for r in kb.query(_SYMMETRIC_FACTS)})
+    default_triples = _count(next(iter(kb.select(_DEFAULT_TRIPLES)))["n"])
+    graphs = {row["g"].value: _count(row["n"]) for row in kb.select(_NAMED_GRAPHS)}
+    entities = {I.shorten(r["class"].value): _count(r["n"]) for r in kb.select(_ENTITIES_BY_CLASS)}
+    facts = {I.shorten(r["p"].value): _count(r["n"]) for r in kb.select(_FACTS_BY_PROPERTY)}
+    facts.update({I.shorten(r["p"].value): _count(r["n"]) for r in kb.select(_SYMMETRIC_FACTS)})
     # the seven contract properties always appear, with 0 when empty
     for name in I.PROPERTIES:
         facts.setdefault(f"om:{name}", 0)
-    ev = next(iter(kb.query(_EVIDENCE)))
-    documents = _count(next(iter(kb.query(_DOCUMENTS)))["n"])
+    ev = next(iter(kb.select(_EVIDENCE)))
+    documents = _count(next(iter(kb.select(_DOCUMENTS)))["n"])
     return {
         "initialized": kb.is_initialized(),
         "triples": default_triples,

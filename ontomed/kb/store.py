@@ -21,10 +21,10 @@ import io
 import itertools
 import json
 import os
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any, BinaryIO
+from typing import IO, Any, BinaryIO, cast
 
 import pyoxigraph as ox
 
@@ -36,9 +36,11 @@ from ..errors import (
     QuerySyntaxError,
     RDFSyntaxError,
     StoreError,
-    file_error,
 )
-from .ontology import bundled_ontology_path
+from . import backend as backends
+from . import remote as remotes
+from .backend import Backend, Graph, Object, Subject
+from .ontology import bundled_ontology_path, store_version
 from ..files import write_json
 from .formats import check_rdf_xml, guess_rdf_format, rdf_format
 from ..values import Entity, Evidence, Fact
@@ -165,6 +167,33 @@ def preferred_label(labels: Iterable[str]) -> str:
                                           len(label), label))
 
 
+def _evidence_from(pairs: Iterable[tuple[str, Any]]) -> tuple[tuple[str, str, str] | None, Evidence | None]:
+    """One annotation node's (property, value) pairs: the fact it annotates and its evidence."""
+    values: dict[str, Any] = {}
+    extra: dict[str, Any] = {}
+    source = prop = target = None
+    for pred, obj in pairs:
+        if pred == _ANN_SOURCE.value:
+            source = obj.value
+        elif pred == _ANN_PROPERTY.value:
+            prop = obj.value
+        elif pred == _ANN_TARGET.value:
+            target = obj.value
+        elif pred in _EVIDENCE_FIELDS:
+            values[_EVIDENCE_FIELDS[pred]] = _python_value(obj)
+        elif pred != _RDF_TYPE.value:
+            extra[I.shorten(pred).removeprefix("om:")] = _python_value(obj)
+    if source is None or prop is None or target is None or "document" not in values:
+        return None, None
+    values.setdefault("extractor", "unknown")
+    return (source, prop, target), Evidence(annotations=extra, **values)
+
+
+def _node(value: Any) -> Any:
+    """A string as a named node (an IRI); terms and None unchanged."""
+    return term(value) if isinstance(value, str) else value
+
+
 class KnowledgeBase:
     """A medical knowledge graph in an Oxigraph store, on disk or in memory.
 
@@ -173,19 +202,36 @@ class KnowledgeBase:
     """
 
     def __init__(self, path: str | os.PathLike[str] | None = None, *,
-                 read_only: bool = False, create: bool = True) -> None:
+                 read_only: bool = False, create: bool = True, backend: Backend | None = None) -> None:
         if path is not None and not str(path).strip():
             raise BadInputError("an empty path names no knowledge base (give a directory, or ':memory:')")
-        self.path: Path | None = None if path in (None, MEMORY) else Path(path)
-        self.read_only = read_only
+        #: where the knowledge base is, as the user named it (a directory, ":memory:", a URL)
+        self.location = str(path) if path is not None else MEMORY
+        remote = remotes.is_url(path)
+        self.path: Path | None = None if path in (None, MEMORY) or remote else Path(path)
+        self.read_only = read_only or remote
         self._meta: dict[str, Any] = {"format": KB_FORMAT_VERSION, "loads": {}}
         self._object_properties: frozenset[str] | None = None
         self._symmetric: frozenset[str] | None = None
         self._classes: frozenset[str] | None = None
-        if self.path is None:
-            self.store = ox.Store()
+        #: The store (:class:`ontomed.kb.backend.Backend`). Only the ``kb`` package calls it;
+        #: code above reads and writes through this class's methods, whatever the backend.
+        self.backend: Backend
+        self._memory = False
+        if backend is not None:
+            if path is not None:
+                raise BadInputError("give a knowledge base directory or a backend, not both")
+            self.backend = backend
             return
-        self.store = self._open_store(self.path, create=create, read_only=read_only)
+        if remote:
+            assert isinstance(path, str)
+            self.backend = remotes.RemoteBackend(remotes.Endpoints.from_url(path))
+            return
+        if self.path is None:
+            self.backend, self._memory = backends.in_memory(), True
+            return
+        self.backend = backends.open_embedded(self.path / STORE_DIR, kb_path=self.path,
+                                              create=create, read_only=read_only)
         meta_path = self.path / META_FILE
         if meta_path.exists():
             try:
@@ -195,51 +241,31 @@ class KnowledgeBase:
         elif not read_only:
             self._save_meta()
 
-    # -- opening -----------------------------------------------------------
-    @staticmethod
-    def _open_store(path: Path, *, create: bool, read_only: bool) -> ox.Store:
-        store_dir = path / STORE_DIR
-        if path.exists() and not path.is_dir():
-            raise BadInputError(f"{path} is a file, not a knowledge base directory")
-        if not store_dir.is_dir():
-            if path.is_dir() and any(path.iterdir()):
-                raise BadInputError(f"{path} exists but is not an ontomed knowledge base")
-            if not create or read_only:
-                raise NotFoundError(
-                    f"no knowledge base at {path} (create one with: ontomed init --kb {path})"
-                )
-            try:
-                store_dir.mkdir(parents=True, exist_ok=True)
-            except OSError as exc:
-                raise file_error(path, exc, "create") from exc
-        if not (store_dir / "CURRENT").is_file() and any(
-                f.suffix in (".sst", ".log") or f.name.startswith("MANIFEST") for f in store_dir.iterdir()):
-            # RocksDB would take this for a new database and write over what is left
-            raise StoreError(f"cannot open the knowledge base at {path}: its store has data files but "
-                             f"no CURRENT file (ontomed doctor --kb {path} says how to recover)")
-        try:
-            if read_only:
-                return ox.Store.read_only(str(store_dir))
-            return ox.Store(str(store_dir))
-        except (OSError, RuntimeError) as exc:
-            text = str(exc)
-            if "lock" in text.lower():
-                raise StoreError(
-                    f"the knowledge base at {path} is in use by another process "
-                    "(is `ontomed serve` running? stop it, or use a copy)"
-                ) from exc
-            raise StoreError(f"cannot open the knowledge base at {path}: {' '.join(text.split())} "
-                             f"(ontomed doctor --kb {path} says what is wrong and how to recover)") from exc
+    @property
+    def store(self) -> Backend:
+        """The backend under its old name (kept for scripts written against it)."""
+        return self.backend
 
     @property
     def in_memory(self) -> bool:
-        return self.path is None
+        """True for an embedded store that lives and dies with this process (no directory)."""
+        return self._memory
+
+    @property
+    def closed(self) -> bool:
+        return self.backend is None
 
     def close(self) -> None:
-        """Flush to disk and release the store (the lock is released when it is collected)."""
+        """Flush to disk and release the store (the lock is released when it is collected).
+        Closing twice is harmless."""
+        if self.backend is None:
+            return
         if not self.in_memory and not self.read_only:
-            self.store.flush()
-        self.store = None  # type: ignore[assignment]
+            self.backend.flush()
+        closer = getattr(self.backend, "close", None)  # a remote store's connections
+        if callable(closer):
+            closer()
+        self.backend = None  # type: ignore[assignment]  # closed: no caller may use it again
 
     def __enter__(self) -> KnowledgeBase:
         return self
@@ -248,10 +274,10 @@ class KnowledgeBase:
         self.close()
 
     def __len__(self) -> int:
-        return len(self.store)
+        return len(self.backend)
 
     def __repr__(self) -> str:
-        return f"KnowledgeBase({str(self.path) if self.path else MEMORY!r})"
+        return f"KnowledgeBase({self.location!r})"
 
     def _save_meta(self) -> None:
         if self.path is None:
@@ -262,7 +288,7 @@ class KnowledgeBase:
     def is_initialized(self) -> bool:
         """True when the ontomed ontology is in the store."""
         onto = ox.NamedNode(I.ONTOLOGY)
-        return any(True for _ in self.store.quads_for_pattern(
+        return any(True for _ in self.backend.quads_for_pattern(
             onto, _RDF_TYPE, ox.NamedNode(I.OWL + "Ontology"), _DEFAULT))
 
     def initialize(self) -> bool:
@@ -271,7 +297,7 @@ class KnowledgeBase:
             return False
         path = bundled_ontology_path()
         try:
-            self.store.load(path=str(path), format=ox.RdfFormat.RDF_XML)
+            self.backend.load(path=str(path), format=ox.RdfFormat.RDF_XML)
         except SyntaxError as exc:  # a broken installation, not user input
             raise StoreError(str(_rdf_syntax_error(exc, str(path)))) from None
         self._object_properties = self._classes = self._symmetric = None
@@ -280,9 +306,7 @@ class KnowledgeBase:
 
     def ontology_version(self) -> str | None:
         """The ``owl:versionInfo`` of the ontology in the store (None without one)."""
-        from ..ops.upgrade import store_version
-
-        return store_version(self.store)
+        return store_version(self.backend)
 
     def upgrade_ontology(self) -> Any:
         """Replace an older ontomed ontology in the store by the bundled one, in one
@@ -301,7 +325,7 @@ class KnowledgeBase:
         if self._classes is None:
             found = {
                 q.subject.value
-                for q in self.store.quads_for_pattern(None, _RDF_TYPE, ox.NamedNode(I.OWL + "Class"), _DEFAULT)
+                for q in self.backend.quads_for_pattern(None, _RDF_TYPE, ox.NamedNode(I.OWL + "Class"), _DEFAULT)
                 if isinstance(q.subject, ox.NamedNode)
             }
             self._classes = frozenset(found | {I.OM + c for c in I.CLASSES})
@@ -312,7 +336,7 @@ class KnowledgeBase:
         if self._object_properties is None:
             found = {
                 q.subject.value
-                for q in self.store.quads_for_pattern(
+                for q in self.backend.quads_for_pattern(
                     None, _RDF_TYPE, ox.NamedNode(I.OWL + "ObjectProperty"), _DEFAULT)
                 if isinstance(q.subject, ox.NamedNode)
             }
@@ -325,7 +349,7 @@ class KnowledgeBase:
         if self._symmetric is None:
             found = {
                 q.subject.value
-                for q in self.store.quads_for_pattern(
+                for q in self.backend.quads_for_pattern(
                     None, _RDF_TYPE, ox.NamedNode(I.OWL + "SymmetricProperty"), _DEFAULT)
                 if isinstance(q.subject, ox.NamedNode)
             }
@@ -353,14 +377,14 @@ class KnowledgeBase:
                     }} GROUP BY ?e (LANG(?x) AS ?lang) HAVING (COUNT(*) > 1) }}
                   ?e rdfs:label ?l FILTER(LANG(?l) = ?lang)
                 }}"""
-            for row in self.store.query(query, prefixes=dict(I.PREFIXES)):  # type: ignore[union-attr]
-                label = row["l"]  # type: ignore[index]
+            for row in self.select(query):
+                label = row["l"]
                 if isinstance(label, ox.Literal):
-                    by_entity.setdefault((row["e"], label.language or ""), []).append(label)  # type: ignore[index]
+                    by_entity.setdefault((row["e"], label.language or ""), []).append(label)
         else:
             for iri in entities:
                 node = term(I.entity_iri(iri))
-                for q in self.store.quads_for_pattern(node, _RDFS_LABEL, None, _DEFAULT):
+                for q in self.backend.quads_for_pattern(node, _RDFS_LABEL, None, _DEFAULT):
                     if isinstance(q.object, ox.Literal):
                         by_entity.setdefault((node, q.object.language or ""), []).append(q.object)
         demoted = 0
@@ -370,8 +394,8 @@ class KnowledgeBase:
             keep = preferred_label([label.value for label in labels])
             for label in labels:
                 if label.value != keep:
-                    self.store.remove(ox.Quad(node, _RDFS_LABEL, label, _DEFAULT))
-                    self.store.add(ox.Quad(node, _SKOS_ALT, label, _DEFAULT))
+                    self.backend.remove(ox.Quad(node, _RDFS_LABEL, label, _DEFAULT))
+                    self.backend.add(ox.Quad(node, _SKOS_ALT, label, _DEFAULT))
                     demoted += 1
         return demoted
 
@@ -410,7 +434,7 @@ class KnowledgeBase:
             prior = self._meta["loads"][key]
             return LoadReport(str(src), fmt.name, 0, graph, True, sha, prior.get("at"))
         size = src.stat().st_size
-        before = len(self.store)
+        before = len(self.backend)
         pending = self._meta.setdefault("pending", {})
         if key in pending and not force and self._loaded_before(src, fmt, base, to_graph):
             # a load killed after the store took the file, before it was recorded: record it
@@ -425,11 +449,11 @@ class KnowledgeBase:
         bar = _progress_bar(progress, total=size, desc=src.name)
         try:
             with open(src, "rb") as f:
-                reader = _ProgressReader(f, bar)
+                reader = cast(IO[bytes], _ProgressReader(f, bar))  # a raw binary file, as Oxigraph reads it
                 if size > BULK_THRESHOLD and not self.in_memory:
-                    self.store.bulk_load(input=reader, format=fmt, base_iri=base, to_graph=to_graph)
+                    self.backend.bulk_load(input=reader, format=fmt, base_iri=base, to_graph=to_graph)
                 else:
-                    self.store.load(input=reader, format=fmt, base_iri=base, to_graph=to_graph)
+                    self.backend.load(input=reader, format=fmt, base_iri=base, to_graph=to_graph)
         except (SyntaxError, OSError) as exc:
             pending.pop(key, None)  # nothing was loaded
             self._save_meta()
@@ -442,7 +466,7 @@ class KnowledgeBase:
         if not graph:
             self.tidy_labels()
         self.flush()
-        added = len(self.store) - before
+        added = len(self.backend) - before
         self._meta["loads"][key] = {"source": str(src), "quads": added, "graph": graph, "at": when}
         self._meta["pending"].pop(key, None)
         self._save_meta()
@@ -462,7 +486,7 @@ class KnowledgeBase:
                         break
         except (SyntaxError, OSError):
             return False
-        return bool(sample) and all(q in self.store for q in sample)
+        return bool(sample) and all(q in self.backend for q in sample)
 
     @staticmethod
     def _load_key(sha: str, graph: str | None) -> str:
@@ -475,22 +499,25 @@ class KnowledgeBase:
         fmt = rdf_format(format)
         if fmt == ox.RdfFormat.RDF_XML:
             check_rdf_xml(data.encode("utf-8") if isinstance(data, str) else data, "data")
-        before = len(self.store)
+        before = len(self.backend)
         try:
-            self.store.load(input=data, format=fmt, base_iri=base_iri,
+            self.backend.load(input=data, format=fmt, base_iri=base_iri,
                             to_graph=term(graph) if graph else _DEFAULT)
         except SyntaxError as exc:
             raise _rdf_syntax_error(exc, "data") from None
         self._object_properties = self._classes = self._symmetric = None
-        return len(self.store) - before
+        return len(self.backend) - before
 
     def _check_writable(self) -> None:
         if self.read_only:
+            if remotes.is_url(self.location):
+                raise StoreError(f"the knowledge base at {self.location} is a SPARQL server, opened "
+                                 "read-only: load into the server with its own loader")
             raise StoreError("this knowledge base was opened read-only")
 
     def flush(self) -> None:
         if not self.in_memory and not self.read_only:
-            self.store.flush()
+            self.backend.flush()
 
     def files_fingerprint(self) -> str | None:
         """A cheap fingerprint of the store's data files (RocksDB tables and non-empty logs).
@@ -533,11 +560,68 @@ class KnowledgeBase:
         if max_depth is not None:
             check_nesting(sparql, max_depth)
         try:
-            return self.store.query(sparql, prefixes=known, **options)
+            return self.backend.query(sparql, prefixes=known, **options)
         except SyntaxError as exc:
             raise QuerySyntaxError(syntax_error_message(exc, sparql, known)) from None
         except OSError as exc:
             raise StoreError(f"query failed: {exc}") from exc
+
+    def select(self, sparql: str, **options: Any) -> ox.QuerySolutions:
+        """Run a SELECT query (as :meth:`query`) and return its solutions; another query form is
+        bad input. Typed, so a caller iterating rows needs no cast."""
+        result = self.query(sparql, **options)
+        if not isinstance(result, ox.QuerySolutions):
+            form = "an ASK" if isinstance(result, ox.QueryBoolean) else "a CONSTRUCT or DESCRIBE"
+            raise BadInputError(f"expected a SELECT query, not {form} query")
+        return result
+
+    def ask(self, sparql: str, **options: Any) -> bool:
+        """Run an ASK query (as :meth:`query`); another query form is bad input."""
+        result = self.query(sparql, **options)
+        if not isinstance(result, ox.QueryBoolean):
+            raise BadInputError("expected an ASK query")
+        return bool(result)
+
+    # -- quads and graphs (what code above the kb package reads instead of the store) --
+    def quads(self, subject: str | Subject | None = None,
+              predicate: str | ox.NamedNode | None = None, object: str | Object | None = None,
+              graph: str | Graph | None = None) -> Iterator[ox.Quad]:
+        """The quads matching a pattern; ``None`` matches anything, ``graph=None`` every graph
+        (``ox.DefaultGraph()`` only the default graph, where facts and entities live). A string
+        is an IRI. Lazy: stopping early reads no more of the store than was needed."""
+        return self.backend.quads_for_pattern(
+            _node(subject), _node(predicate), _node(object), _node(graph))
+
+    def has_quad(self, subject: str | Subject | None = None, predicate: str | ox.NamedNode | None = None,
+                 object: str | Object | None = None, graph: str | Graph | None = None) -> bool:
+        """Is there at least one quad matching the pattern (as for :meth:`quads`)?"""
+        return any(True for _ in self.quads(subject, predicate, object, graph))
+
+    def has_graph(self, graph: str | Graph) -> bool:
+        """Does the store hold the named graph (possibly empty)?"""
+        return self.backend.contains_named_graph(_node(graph))
+
+    def create_graph(self, graph: str | Graph) -> None:
+        """Create an empty named graph (no-op when it exists)."""
+        self._check_writable()
+        self.backend.add_graph(_node(graph))
+
+    def dump(self, output: Any, format: ox.RdfFormat, *, graph: str | Graph | None = None) -> None:
+        """Serialize the store, or one graph (``ox.DefaultGraph()`` for the default one), to a
+        path or a binary file; a dataset format without ``graph`` writes every graph."""
+        if graph is None:
+            self.backend.dump(output, format)
+        else:
+            self.backend.dump(output, format, from_graph=_node(graph))
+
+    def backup(self, target_directory: str | os.PathLike[str]) -> None:
+        """A consistent copy of the store's files in a new directory (the embedded store's
+        checkpoint: hard links where it can). :func:`ontomed.ops.backup.backup` adds the
+        bookkeeping and the report."""
+        try:
+            self.backend.backup(str(target_directory))
+        except OSError as exc:
+            raise StoreError(f"backup to {target_directory} failed: {exc}") from exc
 
     def update(self, sparql: str, *, base_iri: str | None = None,
                max_depth: int | None = MAX_NESTING) -> None:
@@ -551,7 +635,7 @@ class KnowledgeBase:
             check_nesting(sparql, max_depth)
         self.note_removal()
         try:
-            self.store.update(sparql, base_iri=base_iri, prefixes=dict(I.PREFIXES))
+            self.backend.update(sparql, base_iri=base_iri, prefixes=dict(I.PREFIXES))
         except SyntaxError as exc:
             raise QuerySyntaxError(syntax_error_message(exc, sparql, I.PREFIXES)) from None
         except OSError as exc:
@@ -563,7 +647,7 @@ class KnowledgeBase:
         """Add quads in one transaction (named graphs are created as needed)."""
         self._check_writable()
         try:
-            self.store.extend(quads)
+            self.backend.extend(quads)
         except OSError as exc:
             raise StoreError(f"write failed: {exc}") from exc
         finally:
@@ -575,9 +659,9 @@ class KnowledgeBase:
         self.note_removal()
         try:
             if isinstance(graph, ox.NamedNode):
-                self.store.remove_graph(graph)
+                self.backend.remove_graph(graph)
             else:
-                self.store.clear_graph(graph)
+                self.backend.clear_graph(graph)
         finally:
             self._forget_schema()
 
@@ -601,7 +685,7 @@ class KnowledgeBase:
         written = self.quad_builder().entity(name_or_iri, cls, label, labels=labels,
                                              synonyms=synonyms, identifiers=identifiers,
                                              broader=broader, definition=definition, lang=lang)
-        self.store.extend(written.quads)
+        self.backend.extend(written.quads)
         self.tidy_labels([written.iri])
         return written.iri
 
@@ -616,7 +700,7 @@ class KnowledgeBase:
         """
         self._check_writable()
         written = self.quad_builder().fact(subject, prop, object, evidence)
-        self.store.extend(written.quads)
+        self.backend.extend(written.quads)
         return written.fact
 
     def add_facts(self, facts: Iterable[tuple[str, str, str, Evidence | Iterable[Evidence] | None]],
@@ -640,16 +724,16 @@ class KnowledgeBase:
             seen.add(key)
             batch.extend(written.quads)
             n += 1
-        self.store.extend(batch)
+        self.backend.extend(batch)
         return AddReport(n, new, len(builder.pending))
 
     def has_fact(self, subject: str, prop: str, object: str) -> bool:
         """Is ``subject prop object`` asserted (in the default graph)?"""
         s, p, o = (term(I.entity_iri(subject)), term(I.property_iri(prop)), term(I.entity_iri(object)))
-        return any(True for _ in self.store.quads_for_pattern(s, p, o, _DEFAULT))
+        return any(True for _ in self.backend.quads_for_pattern(s, p, o, _DEFAULT))
 
     def has_document(self, iri: str) -> bool:
-        return any(True for _ in self.store.quads_for_pattern(
+        return any(True for _ in self.backend.quads_for_pattern(
             term(iri), _RDF_TYPE, ox.NamedNode(I.OM + "Document"), _DEFAULT))
 
     def add_document(self, text: str, *, title: str | None = None,
@@ -657,7 +741,7 @@ class KnowledgeBase:
         """Record a source document (identified by the hash of its text); returns its IRI."""
         self._check_writable()
         written = document_quads(text, title=title, identifier=identifier, source=source)
-        self.store.extend(written.quads)
+        self.backend.extend(written.quads)
         return written.iri
 
     # -- bulk writing --------------------------------------------------------
@@ -669,7 +753,7 @@ class KnowledgeBase:
                            symmetric=self.symmetric_properties(), recorded=self._has_evidence_node)
 
     def _has_evidence_node(self, node_id: str) -> bool:
-        return any(True for _ in self.store.quads_for_pattern(
+        return any(True for _ in self.backend.quads_for_pattern(
             ox.BlankNode(node_id), _RDF_TYPE, _OWL_AXIOM, _DEFAULT))
 
     def add_quads(self, quads: Iterable[ox.Quad]) -> None:
@@ -682,7 +766,7 @@ class KnowledgeBase:
         """
         self._check_writable()
         try:
-            self.store.bulk_extend(quads)
+            self.backend.bulk_extend(quads)
         except OSError as exc:
             raise StoreError(f"bulk write failed: {exc}") from exc
         self._object_properties = self._classes = self._symmetric = None
@@ -713,24 +797,24 @@ class KnowledgeBase:
               {{ ?e rdfs:label ?l BIND(0 AS ?rank) }} UNION {{ ?e skos:altLabel ?l BIND(1 AS ?rank) }}
               FILTER(isIRI(?e))
             }} GROUP BY ?e ORDER BY ?r STR(?e)"""
-        rows = list(self.store.query(exact, prefixes=dict(I.PREFIXES)))  # type: ignore[arg-type]
+        rows = list(self.select(exact))
         if rows:
-            return [row["e"].value for row in rows]  # type: ignore[index]
+            return [row["e"].value for row in rows]
         scan = f"""
             SELECT ?e (MIN(?rank) AS ?r) WHERE {{
               VALUES ?name {{ {ox.Literal(text)} }}
               {{ ?e rdfs:label ?l BIND(0 AS ?rank) }} UNION {{ ?e skos:altLabel ?l BIND(1 AS ?rank) }}
               FILTER(isIRI(?e) && LCASE(STR(?l)) = LCASE(?name))
             }} GROUP BY ?e ORDER BY ?r STR(?e)"""
-        rows = list(self.store.query(scan, prefixes=dict(I.PREFIXES)))  # type: ignore[arg-type]
-        return [row["e"].value for row in rows]  # type: ignore[index]
+        rows = list(self.select(scan))
+        return [row["e"].value for row in rows]
 
     def resolve(self, iri_or_label: str) -> str:
         """One entity IRI for an IRI, ``ome:slug`` or a label; raises when unknown or ambiguous."""
         text = iri_or_label.strip()
         if I.is_iri(text) or text.startswith("ome:"):
             iri = I.entity_iri(text)
-            if any(True for _ in self.store.quads_for_pattern(term(iri), None, None)):
+            if any(True for _ in self.backend.quads_for_pattern(term(iri), None, None)):
                 return iri
             raise NotFoundError(f"no entity {iri} in the knowledge base")
         found = self.find_entities(text)
@@ -746,7 +830,7 @@ class KnowledgeBase:
     def _has_label(self, iri: str, text: str) -> bool:
         return any(
             q.object.value.lower() == text.lower()
-            for q in self.store.quads_for_pattern(ox.NamedNode(iri), _RDFS_LABEL, None, _DEFAULT)
+            for q in self.backend.quads_for_pattern(ox.NamedNode(iri), _RDFS_LABEL, None, _DEFAULT)
         )
 
     def entity(self, iri_or_label: str) -> Entity:
@@ -756,7 +840,7 @@ class KnowledgeBase:
         labels: dict[str, list[str]] = {}
         types, synonyms, matches, broader = [], [], [], []
         definition = None
-        for q in self.store.quads_for_pattern(node, None, None, _DEFAULT):
+        for q in self.backend.quads_for_pattern(node, None, None, _DEFAULT):
             p, o = q.predicate.value, q.object
             if p == _RDFS_LABEL.value and isinstance(o, ox.Literal):
                 labels.setdefault(o.language or "", []).append(o.value)
@@ -791,7 +875,7 @@ class KnowledgeBase:
         p = ox.NamedNode(I.property_iri(predicate)) if predicate else None
         o = ox.NamedNode(object) if object else None
         found: dict[tuple[str, str, str], list[Evidence]] = {}
-        for q in self.store.quads_for_pattern(s, p, o, _DEFAULT):
+        for q in self.backend.quads_for_pattern(s, p, o, _DEFAULT):
             if q.predicate.value in props and isinstance(q.object, ox.NamedNode):
                 found.setdefault((q.subject.value, q.predicate.value, q.object.value), [])
         self._collect_evidence(found, subject=subject, object=object)
@@ -802,11 +886,13 @@ class KnowledgeBase:
 
     def _collect_evidence(self, found: dict[tuple[str, str, str], list[Evidence]], *,
                           subject: str | None, object: str | None) -> None:
-        """Fill ``found`` (fact → evidence list) reading each annotation node once.
+        """Fill ``found`` (fact → evidence list) with one SPARQL query over the annotation nodes.
 
         The nodes are reached from the fixed end of the pattern (``annotatedTarget``
         when the object is fixed, else ``annotatedSource``), so an entity with
-        thousands of facts costs one pass over its annotations, not one per fact.
+        thousands of facts costs one pass over its annotations, not one per fact. One
+        query rather than a pattern read per node: an annotation node is a blank node,
+        which a remote store can name only within one answer.
         """
         if not found:
             return
@@ -821,48 +907,26 @@ class KnowledgeBase:
             # a symmetric fact's evidence annotates one direction: look from the other end too
             flipped = {_ANN_TARGET: _ANN_SOURCE, _ANN_SOURCE: _ANN_TARGET}
             anchors += [(flipped[a], v) for a, v in anchors]
-        seen: set[Any] = set()
-        for anchor, value in anchors:
-            for q in self.store.quads_for_pattern(None, anchor, ox.NamedNode(value), _DEFAULT):
-                if q.subject in seen:
-                    continue
-                seen.add(q.subject)
-                key, ev = self._read_evidence(q.subject)
-                if ev is None or key is None:
-                    continue
-                if key in found:
-                    found[key].append(ev)
-                elif key[1] in symmetric and (key[2], key[1], key[0]) in found:
-                    found[(key[2], key[1], key[0])].append(ev)
+        values = " ".join(f"({a} {term(v)})" for a, v in dict.fromkeys(anchors))
+        nodes: dict[Any, list[tuple[str, Any]]] = {}
+        for row in self.select(f"SELECT DISTINCT ?a ?p ?v WHERE {{ VALUES (?anchor ?end) {{ {values} }} "
+                               "?a ?anchor ?end . ?a ?p ?v }"):
+            nodes.setdefault(row["a"], []).append((row["p"].value, row["v"]))
+        for pairs in nodes.values():
+            key, ev = _evidence_from(pairs)
+            if ev is None or key is None:
+                continue
+            if key in found:
+                found[key].append(ev)
+            elif key[1] in symmetric and (key[2], key[1], key[0]) in found:
+                found[(key[2], key[1], key[0])].append(ev)
         for evs in found.values():
             evs.sort(key=lambda e: (-(e.confidence or 0.0), e.document, e.text or ""))
-
-    def _read_evidence(self, node: Any) -> tuple[tuple[str, str, str] | None, Evidence | None]:
-        """One annotation node: the fact it annotates and its evidence."""
-        values: dict[str, Any] = {}
-        extra: dict[str, Any] = {}
-        source = prop = target = None
-        for t in self.store.quads_for_pattern(node, None, None, _DEFAULT):
-            pred = t.predicate.value
-            if pred == _ANN_SOURCE.value:
-                source = t.object.value
-            elif pred == _ANN_PROPERTY.value:
-                prop = t.object.value
-            elif pred == _ANN_TARGET.value:
-                target = t.object.value
-            elif pred in _EVIDENCE_FIELDS:
-                values[_EVIDENCE_FIELDS[pred]] = _python_value(t.object)
-            elif pred != _RDF_TYPE.value:
-                extra[I.shorten(pred).removeprefix("om:")] = _python_value(t.object)
-        if source is None or prop is None or target is None or "document" not in values:
-            return None, None
-        values.setdefault("extractor", "unknown")
-        return (source, prop, target), Evidence(annotations=extra, **values)
 
     def label(self, iri: str) -> str | None:
         """The entity's English ``rdfs:label``, else an untagged one, else any; None without."""
         best = None
-        for q in self.store.quads_for_pattern(ox.NamedNode(iri), _RDFS_LABEL, None, _DEFAULT):
+        for q in self.backend.quads_for_pattern(ox.NamedNode(iri), _RDFS_LABEL, None, _DEFAULT):
             lang = getattr(q.object, "language", None)
             if lang == "en":
                 return q.object.value
@@ -935,7 +999,7 @@ class KnowledgeBase:
                                          ox.RdfFormat.N_QUADS)] if record.get("probe") else []
         except SyntaxError:
             return None
-        if not all(q in self.store for q in probe):
+        if not all(q in self.backend for q in probe):
             return None
         return record.get("value")
 

@@ -78,16 +78,19 @@ def backup(kb: KnowledgeBase, target: str | os.PathLike[str]) -> BackupReport:
     began = time.perf_counter()
     path.mkdir()
     try:
-        kb.store.backup(str(path / STORE_DIR))
+        kb.backup(str(path / STORE_DIR))
         meta = kb.path / META_FILE
         if meta.is_file():
             shutil.copy2(meta, path / META_FILE)
-        report = BackupReport(str(path), len(kb.store), round(time.perf_counter() - began, 3),
+        report = BackupReport(str(path), len(kb), round(time.perf_counter() - began, 3),
                               str(kb.path.resolve()), kb.ontology_version(),
                               _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"))
         (path / BACKUP_FILE).write_text(json.dumps(report.to_dict(), indent=2), "utf-8")
-    except OSError as exc:
+    except StoreError:
         shutil.rmtree(path, ignore_errors=True)  # never leave half a backup that looks whole
+        raise
+    except OSError as exc:
+        shutil.rmtree(path, ignore_errors=True)
         raise StoreError(f"backup to {path} failed: {exc}") from None
     return report
 

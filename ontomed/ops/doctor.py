@@ -154,7 +154,8 @@ def _holder(path: Path, store: Path) -> str | None:
 
 
 def _check_store(report: Diagnosis, store: ox.Store, deep: bool) -> None:
-    from .upgrade import bundled_ontology, store_version, version_key
+    from ..kb.ontology import store_version
+    from .upgrade import bundled_ontology, version_key
 
     try:
         if deep:

@@ -81,13 +81,6 @@ def release_file(version: str) -> Path | None:
     return path if path.is_file() else None
 
 
-def store_version(store: ox.Store) -> str | None:
-    """The ``owl:versionInfo`` of the ontology a store holds (None: no ontology, or no stamp)."""
-    for q in store.quads_for_pattern(_ONTOLOGY, _VERSION_INFO, None, _DEFAULT):
-        return q.object.value
-    return None
-
-
 def upgrade(kb: KnowledgeBase) -> OntologyUpgrade | None:
     """Replace an older ontology in the store by the bundled one, in one transaction.
 
@@ -95,7 +88,7 @@ def upgrade(kb: KnowledgeBase) -> OntologyUpgrade | None:
     :class:`~ontomed.errors.StoreError` when it holds a newer one.
     """
     new_version, new_triples = bundled_ontology()
-    old_version = store_version(kb.store) or "unknown"
+    old_version = kb.ontology_version() or "unknown"
     if old_version == new_version:
         return None
     if version_key(old_version) > version_key(new_version):
@@ -106,10 +99,10 @@ def upgrade(kb: KnowledgeBase) -> OntologyUpgrade | None:
     if release is not None:
         old = set(_read(release)[1])
     else:  # a development build: whatever the store says about the ontology and its terms
-        old = {q.triple for q in kb.store.quads_for_pattern(None, None, None, _DEFAULT)
+        old = {q.triple for q in kb.quads(None, None, None, _DEFAULT)
                if isinstance(q.subject, ox.NamedNode)
                and (q.subject == _ONTOLOGY or q.subject.value.startswith(I.OM))}
-    held = {t for t in old if any(True for _ in kb.store.quads_for_pattern(
+    held = {t for t in old if any(True for _ in kb.quads(
         t.subject, t.predicate, t.object, _DEFAULT))}
     remove = held - new
     add = [t for t in new_triples if t not in held]

@@ -152,10 +152,9 @@ def _reasoner_input(kb: KnowledgeBase) -> list[ox.Triple]:
     knowledge base and mean nothing to a reasoner; ``owl:imports`` is dropped
     so that owlready2 never goes to the network.
     """
-    store = kb.store
-    axiom_nodes = {q.subject for q in store.quads_for_pattern(None, _RDF_TYPE, _OWL_AXIOM, _DEFAULT)}
+    axiom_nodes = {q.subject for q in kb.quads(None, _RDF_TYPE, _OWL_AXIOM, _DEFAULT)}
     annotations = set(_BUILTIN_ANNOTATIONS) | {
-        q.subject.value for q in store.quads_for_pattern(
+        q.subject.value for q in kb.quads(
             None, _RDF_TYPE, ox.NamedNode(I.OWL + "AnnotationProperty"), _DEFAULT)
     }
     return [
@@ -233,7 +232,7 @@ def _world_class() -> type:
     """owlready2's World, taught to clean up after HermiT (built on first use: lazy import)."""
     import owlready2
 
-    class World(owlready2.World):  # type: ignore[misc]
+    class World(owlready2.World):
         """A throwaway owlready2 world that remembers the file it writes for HermiT.
 
         owlready2 deletes that temporary file only when HermiT says
@@ -317,12 +316,12 @@ class _Schema:
         self.subject_rules, self.object_rules = self._property_rules(kb)
 
     def _read_disjointness(self, kb: KnowledgeBase) -> None:
-        for row in kb.query("""
+        for row in kb.select("""
             SELECT ?a ?b WHERE { ?a owl:disjointWith ?b FILTER(isIRI(?a) && isIRI(?b)) }"""):
-            a, b = row["a"].value, row["b"].value  # type: ignore[index]
+            a, b = row["a"].value, row["b"].value
             self.disjoint.setdefault(frozenset((a, b)), f"{_show_iri(a)} disjointWith {_show_iri(b)}")
-        for row in kb.query("SELECT ?axiom ?list WHERE { ?axiom a owl:AllDisjointClasses ; owl:members ?list }"):
-            members = [m for m in _rdf_list(kb, row["list"]) if isinstance(m, ox.NamedNode)]  # type: ignore[index]
+        for row in kb.select("SELECT ?axiom ?list WHERE { ?axiom a owl:AllDisjointClasses ; owl:members ?list }"):
+            members = [m for m in _rdf_list(kb, row["list"]) if isinstance(m, ox.NamedNode)]
             text = "DisjointClasses: " + ", ".join(_show_iri(m.value) for m in members)
             for i, a in enumerate(members):
                 for b in members[i + 1:]:
@@ -333,14 +332,14 @@ class _Schema:
     def _classes_above(kb: KnowledgeBase, members: set[str]) -> dict[str, dict[str, tuple[str, ...]]]:
         """class → {disjoint class it falls under: the subClassOf axioms that say so}."""
         below: dict[str, list[tuple[str, str]]] = {}  # superclass → [(subclass, axiom)]
-        for row in kb.query("""
+        for row in kb.select("""
             SELECT ?sub ?sup ?rel WHERE {
               { ?sub rdfs:subClassOf ?sup BIND("subClassOf" AS ?rel) }
               UNION { ?sub owl:equivalentClass ?sup BIND("equivalentTo" AS ?rel) }
               UNION { ?sup owl:equivalentClass ?sub BIND("equivalentTo" AS ?rel) }
               FILTER(isIRI(?sub) && isIRI(?sup) && ?sub != ?sup)
             }"""):
-            sub, sup, rel = (row[v].value for v in ("sub", "sup", "rel"))  # type: ignore[index]
+            sub, sup, rel = (row[v].value for v in ("sub", "sup", "rel"))
             below.setdefault(sup, []).append((sub, f"{_show_iri(sub)} {rel} {_show_iri(sup)}"))
         above: dict[str, dict[str, tuple[str, ...]]] = {}
         for member in members:  # walk down from each disjoint class, shortest chains first
@@ -363,7 +362,7 @@ class _Schema:
         inverses, symmetry and sub-properties."""
         rules: dict[tuple[str, str, str], tuple[str, ...]] = {}  # (property, side, class) → axioms
         links: list[tuple[str, str, str, str]] = []  # (property, derived from, how, axiom text)
-        for row in kb.query("""
+        for row in kb.select("""
             SELECT ?p ?rel ?o WHERE {
               ?p a owl:ObjectProperty .
               { ?p rdfs:domain ?o BIND("domain" AS ?rel) } UNION { ?p rdfs:range ?o BIND("range" AS ?rel) }
@@ -373,7 +372,7 @@ class _Schema:
               UNION { ?p a owl:SymmetricProperty BIND(?p AS ?o) BIND("symmetric" AS ?rel) }
               FILTER(isIRI(?o))
             }"""):
-            p, rel, o = (row[v].value for v in ("p", "rel", "o"))  # type: ignore[index]
+            p, rel, o = (row[v].value for v in ("p", "rel", "o"))
             if rel == "domain":
                 rules.setdefault((p, "subject", o), (f"{_show_iri(p)} domain {_show_iri(o)}",))
             elif rel == "range":
@@ -412,14 +411,13 @@ class _Schema:
             for member, path in self.above.get(cls, {}).items():
                 found.append(_Reason(member, cls, t, role, axioms + path))
 
-        store = kb.store
-        for q in store.quads_for_pattern(x, _RDF_TYPE, None, _DEFAULT):
+        for q in kb.quads(x, _RDF_TYPE, None, _DEFAULT):
             if isinstance(q.object, ox.NamedNode):
                 add(q.object.value, q.triple, "type", ())
-        for q in store.quads_for_pattern(x, None, None, _DEFAULT):
+        for q in kb.quads(x, None, None, _DEFAULT):
             for cls, axioms in self.subject_rules.get(q.predicate.value, ()):
                 add(cls, q.triple, "subject", axioms)
-        for q in store.quads_for_pattern(None, None, x, _DEFAULT):
+        for q in kb.quads(None, None, x, _DEFAULT):
             for cls, axioms in self.object_rules.get(q.predicate.value, ()):
                 add(cls, q.triple, "object", axioms)
         return found
@@ -494,9 +492,9 @@ def _clashes(kb: KnowledgeBase) -> list[_Clash]:
     if not schema.disjoint:
         return []
     found = []
-    for row in kb.query(schema.candidates_query()):
-        x = row["x"]  # type: ignore[index]
-        classes = sorted(row["classes"].value.split(" "))  # type: ignore[index]
+    for row in kb.select(schema.candidates_query()):
+        x = row["x"]
+        classes = sorted(row["classes"].value.split(" "))
         pairs = tuple(
             (a, b, schema.disjoint[frozenset((a, b))])
             for i, a in enumerate(classes) for b in classes[i + 1:]
@@ -658,8 +656,8 @@ def _rdf_list(kb: KnowledgeBase, head: Any) -> list[Any]:
     nil = ox.NamedNode(I.RDF + "nil")
     while head != nil and head not in seen:
         seen.add(head)
-        first = next(iter(kb.store.quads_for_pattern(head, ox.NamedNode(I.RDF + "first"), None, _DEFAULT)), None)
-        rest = next(iter(kb.store.quads_for_pattern(head, ox.NamedNode(I.RDF + "rest"), None, _DEFAULT)), None)
+        first = next(iter(kb.quads(head, ox.NamedNode(I.RDF + "first"), None, _DEFAULT)), None)
+        rest = next(iter(kb.quads(head, ox.NamedNode(I.RDF + "rest"), None, _DEFAULT)), None)
         if first is None:
             break
         items.append(first.object)

@@ -17,9 +17,13 @@ evidence), so importing twice adds nothing.
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import hashlib
+import inspect
 import json
+import re
+import sys
 import time
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -34,21 +38,17 @@ from ..kb import preferred_label
 from ..files import atomic_write, cache_dir as user_cache_dir
 from ..memory import no_gc
 from ..kb.quads import QuadBuilder
-from ..errors import BadInputError
-from . import diseases, drugs, hpo, interactions
+from ..errors import BadInputError, OntomedError
 from .merge import Merged, merge
-from .packages import PACKAGES
 from .records import DRUG, DRUG_CLASS, Record, SourceResult
 
 if TYPE_CHECKING:
+    from ..components import VocabularySource
     from ..kb import KnowledgeBase
 
+#: The bundled vocabularies, in the order they are read (each a plugin: ontomed.vocab.sources).
 SOURCES: tuple[str, ...] = ("drugs", "diseases", "hpo", "interactions")
-#: The sources whose records are entities; always read, so that IRIs are stable.
-ENTITY_SOURCES: tuple[str, ...] = ("drugs", "diseases", "hpo")
-#: Which ``--sources`` name each record origin belongs to.
-SOURCE_OF_ORIGIN = {"drugs": "drugs", "mesh": "diseases", "hpo": "hpo", "omim": "hpo",
-                    "orpha": "hpo", "decipher": "hpo", "gene": "hpo"}
+_SOURCE_ID = re.compile(r"[a-z0-9][a-z0-9_-]*")
 #: Symmetric properties: their facts are stored both ways, with the evidence annotating
 #: one direction (subject < object in IRI order), so that it is not duplicated (architecture.md §3).
 SYMMETRIC = frozenset({"interactsWith"})
@@ -65,18 +65,41 @@ CHUNK = 1_000_000
 Progress = Callable[[str], None]
 
 
+def registered_sources() -> dict[str, VocabularySource]:
+    """Every vocabulary registered through ``register_vocabularies``, in reading order: the
+    bundled ones first as :data:`SOURCES` lists them, then the others by id; entity sources
+    before fact-only ones, which map their names onto the entities read before them."""
+    from ..plugins import get_vocabularies
+
+    found = get_vocabularies()
+    for name in found:
+        if not _SOURCE_ID.fullmatch(name):
+            raise BadInputError(f"vocabulary id {name!r}: use lower-case letters, digits, '-' and '_' "
+                                "(it names the cached build's file and goes in --sources)")
+    order = {name: i for i, name in enumerate(SOURCES)}
+    ids = sorted(found, key=lambda k: (not found[k].provides_entities, order.get(k, len(order)), k))
+    return {k: found[k] for k in ids}
+
+
+def source_names() -> tuple[str, ...]:
+    """The ids ``--sources`` takes (:func:`registered_sources`' order)."""
+    return tuple(registered_sources())
+
+
 def parse_sources(names: str | Iterable[str] | None) -> tuple[str, ...]:
-    """``"drugs,hpo"`` → ``("drugs", "hpo")`` in canonical order; unknown names are bad input."""
+    """``"drugs,hpo"`` → ``("drugs", "hpo")`` in reading order (None: every registered
+    source); unknown names are bad input."""
+    known = source_names()
     if names is None:
-        return SOURCES
+        return known
     items = [n.strip().lower() for n in (names.split(",") if isinstance(names, str) else names)]
     items = [n for n in items if n]
-    unknown = [n for n in items if n not in SOURCES]
+    unknown = [n for n in items if n not in known]
     if unknown:
-        raise BadInputError(f"unknown source {unknown[0]!r} (known: {', '.join(SOURCES)})")
+        raise BadInputError(f"unknown source {unknown[0]!r} (known: {', '.join(known)})")
     if not items:
-        raise BadInputError(f"no source given (known: {', '.join(SOURCES)})")
-    return tuple(s for s in SOURCES if s in items)
+        raise BadInputError(f"no source given (known: {', '.join(known)})")
+    return tuple(s for s in known if s in items)
 
 
 @dataclass
@@ -139,26 +162,50 @@ class Vocabulary:
     results: dict[str, SourceResult]
     merged: Merged
     versions: dict[str, str]
+    #: ``Record.origin`` → the source (``--sources`` name) its records belong to
+    source_of_origin: dict[str, str] = field(default_factory=dict)
+    #: source → the PyPI distribution its data comes from
+    distributions: dict[str, str] = field(default_factory=dict)
 
 
-def read_vocabulary(sources: Sequence[str] = SOURCES, progress: Progress | None = None) -> Vocabulary:
-    """Read the entity sources (all of them) and the selected fact-only ones, and merge."""
+def read_vocabulary(sources: Sequence[str] | None = None, progress: Progress | None = None) -> Vocabulary:
+    """Read every entity source (whichever are selected, so that entity IRIs never depend on
+    the selection) and the selected fact-only ones, and merge."""
     step = progress or (lambda _: None)
+    registry = registered_sources()
+    selected = parse_sources(sources)
     results: dict[str, SourceResult] = {}
-    step("drugs")
-    results["drugs"], same_as = drugs.load()
-    step("diseases")
-    results["diseases"] = diseases.load()
-    step("hpo")
-    results["hpo"] = hpo.load()
-    if "interactions" in sources:
-        step("interactions")
-        results["interactions"] = interactions.load(results["drugs"].records)
+    records: list[Record] = []
+    origin_of: dict[str, str] = {}
+    for name, source in registry.items():
+        if not source.provides_entities and name not in selected:
+            continue
+        step(name)
+        try:
+            result = source.read(list(records))
+        except OntomedError:
+            raise
+        except Exception as exc:  # a third party's reader: say which source failed, in one line
+            raise BadInputError(f"the {name!r} vocabulary could not be read: "
+                                f"{type(exc).__name__}: {exc}") from exc
+        if not isinstance(result, SourceResult):
+            raise BadInputError(f"the {name!r} vocabulary's read() returned {type(result).__name__}, "
+                                "not a SourceResult")
+        results[name] = result
+        if source.provides_entities:
+            for record in result.records:
+                if record.origin not in source.origins:
+                    raise BadInputError(f"the {name!r} vocabulary wrote a record of origin "
+                                        f"{record.origin!r}, not one of its origins {source.origins}")
+            records.extend(result.records)
+        for origin in source.origins:
+            origin_of.setdefault(origin, name)
     step("merge")
-    records = [r for name in ENTITY_SOURCES for r in results[name].records]
+    same_as = [pair for result in results.values() for pair in result.same_as]
     merged = merge(records, same_as)
-    versions = {name: PACKAGES[name].version() for name in results}
-    return Vocabulary(results, merged, versions)
+    versions = {name: registry[name].version() for name in results}
+    return Vocabulary(results, merged, versions, origin_of,
+                      {name: registry[name].distribution for name in results})
 
 
 # -- triples ------------------------------------------------------------------
@@ -183,7 +230,7 @@ def vocabulary_quads(vocab: Vocabulary, sources: Sequence[str],
               if k in vocab.merged.slug_of}
     content = _EntityContent(vocab, sources)
     for entity in vocab.merged.entities:
-        records = [r for r in entity.records if SOURCE_OF_ORIGIN[r.origin] in sources]
+        records = [r for r in entity.records if vocab.source_of_origin[r.origin] in sources]
         if not records:
             if entity.slug not in needed:
                 continue
@@ -192,7 +239,7 @@ def vocabulary_quads(vocab: Vocabulary, sources: Sequence[str],
     yield from _fact_quads(builder, vocab, facts, summaries)
     for name in sources:
         if name in vocab.results:
-            package = f"{PACKAGES[name].distribution} {vocab.versions[name]}"
+            package = f"{vocab.distributions[name]} {vocab.versions[name]}"
             for text, title, identifier in vocab.results[name].documents:
                 yield from builder.document(text, title=title, identifier=identifier,
                                             source=package).quads
@@ -204,6 +251,7 @@ class _EntityContent:
 
     def __init__(self, vocab: Vocabulary, sources: Sequence[str]) -> None:
         self.merged = vocab.merged
+        self.source_of_origin = vocab.source_of_origin
         self.foreign: dict[str, dict[str, list[str]]] = {}
         for name in sources:
             for key, langs in (vocab.results[name].foreign_labels if name in vocab.results else {}).items():
@@ -241,7 +289,7 @@ class _EntityContent:
         broader: list[str] = []
         added: dict[str, Counter[str]] = defaultdict(Counter)
         for record in records:
-            source = SOURCE_OF_ORIGIN[record.origin]
+            source = self.source_of_origin[record.origin]
             for name in (record.label, *record.synonyms):
                 if name.casefold() not in seen:
                     seen.add(name.casefold())
@@ -264,7 +312,7 @@ class _EntityContent:
                 keep = preferred_label(values)
                 labels[lang] = [keep]
                 foreign_synonyms += [(v, lang) for v in values if v != keep]
-        for source in {SOURCE_OF_ORIGIN[r.origin] for r in records}:
+        for source in {self.source_of_origin[r.origin] for r in records}:
             if source in summaries:
                 summary = summaries[source]
                 summary.entities += 1
@@ -272,7 +320,7 @@ class _EntityContent:
                 summary.identifiers += added[source]["identifiers"]
                 if len(entity.records) > 1:
                     summary.merged += sum(1 for r in entity.records
-                                          if SOURCE_OF_ORIGIN[r.origin] == source)
+                                          if self.source_of_origin[r.origin] == source)
         written = builder.entity(
             "ome:" + entity.slug, list(entity.classes), entity.label,
             labels=labels, synonyms=synonyms, identifiers=identifiers,
@@ -327,9 +375,13 @@ def cache_key(sources: Sequence[str]) -> str:
     """Source package versions + the code that shapes the triples + the selection."""
     here = Path(__file__).resolve().parent.parent
     digest = hashlib.sha256(f"format {CACHE_FORMAT}\n".encode())
-    for name in SOURCES:
-        if name in ENTITY_SOURCES or name in sources:
-            digest.update(f"{name} {PACKAGES[name].version()}\n".encode())
+    for name, source in registered_sources().items():
+        if source.provides_entities or name in sources:
+            digest.update(f"{name} {source.version()}\n".encode())
+            if not type(source).__module__.startswith("ontomed."):
+                # a third party's reader shapes the triples as much as its data does
+                with contextlib.suppress(TypeError, OSError):
+                    digest.update(inspect.getsource(sys.modules[type(source).__module__]).encode())
     code = sorted((here / "vocab").glob("*.py")) + [here / rel for rel in _CODE_FILES]
     for path in code:
         digest.update(path.name.encode() + b"\n" + path.read_bytes())
@@ -342,7 +394,7 @@ def _cache_paths(sources: Sequence[str], directory: Path) -> tuple[Path, Path]:
     return directory / f"{stem}.nt.gz", directory / f"{stem}.json"
 
 
-def build_vocabulary(sources: Sequence[str] = SOURCES, *, directory: Path | None = None,
+def build_vocabulary(sources: Sequence[str] | None = None, *, directory: Path | None = None,
                      progress: Progress | None = None, force: bool = False,
                      sink: Callable[[list[ox.Quad]], None] | None = None) -> VocabReport:
     """The build for ``sources``: from the cache when it is there, else built and cached.

@@ -119,6 +119,13 @@ def disease_identifier(database_id: str) -> tuple[str, str] | None:
     return (scheme, number) if scheme and number else None
 
 
+def _disease_iri(database_id: str) -> str:
+    """The resolvable IRI of a disease record's own identifier (the record exists only when
+    :func:`disease_identifier` gave one)."""
+    scheme, number = disease_identifier(database_id) or ("", "")
+    return I.identifier_iri(scheme, number)
+
+
 def _valid(scheme: str, value: str) -> bool:
     try:
         I.identifier_iri(scheme, value)
@@ -186,7 +193,7 @@ def load(directory: Path | None = None) -> SourceResult:
             gene_diseases.add((gene, cols[5]))
 
     for db_id in sorted(diseases):
-        scheme, number = disease_identifier(db_id)  # type: ignore[misc]
+        scheme, number = disease_identifier(db_id) or ("", "")
         if not _valid(scheme, number) or not diseases[db_id]:
             result.counts["diseases with an unusable id or name (left out)"] += 1
             continue
@@ -205,7 +212,7 @@ def load(directory: Path | None = None) -> SourceResult:
         if db_id not in known:
             continue
         result.facts.append(CuratedFact(db_id, "hasSymptom", hp, Evidence(
-            document=I.identifier_iri(*disease_identifier(db_id)),  # type: ignore[misc]
+            document=_disease_iri(db_id),
             extractor=EXTRACTOR, source_record=f"{db_id} {hp}", generated_at=when,
             annotations={"frequency": frequency} if frequency else {})))
     result.counts["disease-phenotype annotations"] = len(result.facts)
@@ -214,7 +221,7 @@ def load(directory: Path | None = None) -> SourceResult:
         if db_id not in known:
             continue
         result.facts.append(CuratedFact(gene, "associatedWith", db_id, Evidence(
-            document=I.identifier_iri(*disease_identifier(db_id)),  # type: ignore[misc]
+            document=_disease_iri(db_id),
             extractor=EXTRACTOR, source_record=f"{gene} {db_id}", generated_at=when)))
     result.counts["gene-disease associations"] = len(result.facts) - before
     result.counts["records"] = len(result.records)

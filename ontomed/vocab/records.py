@@ -63,6 +63,9 @@ class SourceResult:
     documents: list[tuple[str, str, str]] = field(default_factory=list)
     counts: Counter[str] = field(default_factory=Counter)
     unmapped: list[str] = field(default_factory=list)
+    #: pairs of this source's record keys that name one thing, with the rule that says so
+    #: (``(key_a, key_b, rule)``): merged even though they come from one origin
+    same_as: list[tuple[str, str, str]] = field(default_factory=list)
 
 
 _NON_ALNUM = re.compile(r"[^a-z0-9]+")

@@ -40,11 +40,14 @@ def create_app(kb: KnowledgeBase | str | os.PathLike[str],
     app = Flask(__name__)
     app.config["MAX_CONTENT_LENGTH"] = config.max_body
     app.config["MAX_FORM_MEMORY_SIZE"] = config.max_body  # a form's query field may be that long too
+    # Flask's documented switches of its default JSON provider, which the JSONProvider base
+    # class that app.json is typed as does not declare
     app.json.sort_keys = False  # type: ignore[attr-defined]
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
     label = ":memory:" if isinstance(kb, KnowledgeBase) and kb.in_memory else str(
         kb.path if isinstance(kb, KnowledgeBase) else kb)
     app.extensions["ontomed"] = st = WebState(config, open_engine(kb, config), label)
+    # WSGI middleware the way Flask documents it: wrapping app.wsgi_app (a method, to mypy)
     app.wsgi_app = FastQueries(BodyLimit(app.wsgi_app, config.max_body), st)  # type: ignore[method-assign]
     CORS(app, origins=list(config.cors_origins), methods=["GET", "POST", "HEAD", "OPTIONS"],
          allow_headers=["Content-Type", "Accept", "Authorization"],

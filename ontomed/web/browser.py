@@ -88,7 +88,8 @@ def entity(name: str) -> Response | str:
             outcome = st.engine.run("entity_rdf", iri=iri, fmt=graph.file_extension,
                                     max_rows=st.config.max_rows)
             return outcome_response(outcome)
-        page = st.engine.run("entity", iri=iri, generate=st.config.generate_descriptions)
+        page = st.engine.run("entity", iri=iri, generate=st.config.generate_descriptions,
+                             generator=st.config.description_generator)
     except OntomedError as exc:
         if exc.http_status != 404:
             raise
@@ -104,6 +105,7 @@ def _resolved(name: str) -> Response:
         raise HTTPError(answer.get("status", 404), answer.get("error") or f"no entity named {name!r}",
                         candidates=answer.get("candidates"))
     query = request.query_string.decode("latin-1")
+    # flask.redirect builds the app's response class; its stub says werkzeug's base class
     return redirect(target + (f"?{query}" if query else ""), 303)  # type: ignore[return-value]
 
 

@@ -48,6 +48,9 @@ class ServerConfig:
     #: Entity pages also show a paragraph from the text generator (architecture.md §7), every
     #: sentence checked against the graph; off by default (a model per worker).
     generate_descriptions: bool = False
+    #: Which registered text generator writes that paragraph (``ontomed plugins`` lists them);
+    #: None: the default one (the Transformer generator).
+    description_generator: str | None = None
     #: ``SERVICE`` endpoints a query may call; every other ``SERVICE`` is refused.
     service_allowlist: tuple[str, ...] = ()
     #: Query the union of all graphs when a query names no dataset.

@@ -35,7 +35,11 @@ SELECT ?p ?kind ?lang ?text WHERE {
 }"""
 
 
-def entity_page(kb: KnowledgeBase, *, iri: str, generate: bool = False) -> dict[str, Any]:
+def entity_page(kb: KnowledgeBase, *, iri: str, generate: bool = False,
+                generator: str | None = None) -> dict[str, Any]:
+    """What an entity's page shows. ``generate``: also a paragraph written by the registered
+    text generator ``generator`` (default: the Transformer generator), checked against the
+    graph (:func:`ontomed.describe.service.describe_cached`)."""
     from ..describe.service import describe_cached
 
     entity = kb.entity(iri)
@@ -62,7 +66,8 @@ def entity_page(kb: KnowledgeBase, *, iri: str, generate: bool = False) -> dict[
         "description_parts": {lang: linked_text(d) for lang, d in described.items()},
         # the worker is long-lived, so describe_cached's cache keeps a checked paragraph
         # until the entity's facts change
-        "generated": describe_cached(kb, entity.iri, mode="generate", lang="en") if generate else None,
+        "generated": describe_cached(kb, entity.iri, mode="generate", lang="en",
+                                     generator=generator) if generate else None,
     }
 
 
@@ -134,7 +139,7 @@ def _document(kb: KnowledgeBase, iri: str) -> dict[str, str]:
         node = ox.NamedNode(iri)
     except ValueError:
         return found
-    for q in kb.store.quads_for_pattern(node, None, None, ox.DefaultGraph()):
+    for q in kb.quads(node, None, None, ox.DefaultGraph()):
         key = _DOCUMENT_FIELDS.get(q.predicate.value)
         if key and key not in found and isinstance(q.object, ox.Literal):
             found[key] = q.object.value
@@ -144,7 +149,7 @@ def _document(kb: KnowledgeBase, iri: str) -> dict[str, str]:
 def _properties(kb: KnowledgeBase) -> dict[str, dict[str, dict[str, str]]]:
     """property IRI → {"label": {lang: text}, "template": {lang: text}}."""
     out: dict[str, dict[str, dict[str, str]]] = {}
-    for row in kb.query(_PROPERTIES):  # type: ignore[union-attr]
+    for row in kb.select(_PROPERTIES):
         entry = out.setdefault(row["p"].value, {"label": {}, "template": {}})
         entry[row["kind"].value].setdefault(row["lang"].value, row["text"].value)
     return out

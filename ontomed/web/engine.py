@@ -85,12 +85,10 @@ class Engine(Protocol):
 
 def open_engine(kb: KnowledgeBase | str | os.PathLike[str], config: ServerConfig) -> Engine:
     if isinstance(kb, KnowledgeBase):
-        if kb.in_memory:
+        if kb.path is None:  # in memory, or a backend handed over as an object
             return InlineEngine(kb, config)
         path = kb.path
-        if kb.store is not None:
-            kb.close()  # one process at a time may hold the store: the workers will
-        kb.store = None  # type: ignore[assignment]
+        kb.close()  # one process at a time may hold the store: the workers will
         gc.collect()  # RocksDB lets go of its lock when the Store object is freed
         assert path is not None
         return ProcessEngine(path, config)

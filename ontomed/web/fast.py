@@ -74,6 +74,7 @@ class FastQueries:
             body = [body]
         headers += truncation_headers(outcome, self.state.config.max_rows) + self.cors
         start_response("200 OK", headers)
+        # the engine answers bytes or a stream of chunks, never a job's Writer (Outcome's third type)
         return body  # type: ignore[return-value]
 
     @staticmethod

@@ -289,14 +289,14 @@ def _graph(name: str | None) -> ox.NamedNode | ox.DefaultGraph:
 
 def _existing(kb: KnowledgeBase, graph: str | None) -> ox.NamedNode | ox.DefaultGraph:
     g = _graph(graph)
-    if isinstance(g, ox.NamedNode) and not kb.store.contains_named_graph(g):
+    if isinstance(g, ox.NamedNode) and not kb.has_graph(g):
         raise NotFoundError(f"no graph {graph} in this store")
     return g
 
 
 def graph_get(kb: KnowledgeBase, *, graph: str | None, fmt: str, max_rows: int) -> Outcome:
     g = _existing(kb, graph)
-    return triples(lambda out, f: kb.store.dump(out, f, from_graph=g), rdf_format_for(fmt), max_rows)
+    return triples(lambda out, f: kb.dump(out, f, graph=g), rdf_format_for(fmt), max_rows)
 
 
 def _parse(data: bytes, fmt: ox.RdfFormat, base_iri: str | None) -> list[ox.Triple]:
@@ -312,7 +312,7 @@ def graph_put(kb: KnowledgeBase, *, graph: str | None, data: bytes, fmt: str,
               base_iri: str | None = None) -> Outcome:
     """Replace a graph in one transaction (one SPARQL update: clear, then insert)."""
     g = _graph(graph)
-    created = isinstance(g, ox.NamedNode) and not kb.store.contains_named_graph(g)
+    created = isinstance(g, ox.NamedNode) and not kb.has_graph(g)
     parsed = _parse(data, rdf_format_for(fmt), base_iri)
     body = " .\n".join(f"{t.subject} {t.predicate} {t.object}" for t in parsed)
     if isinstance(g, ox.NamedNode):
@@ -327,10 +327,10 @@ def graph_post(kb: KnowledgeBase, *, graph: str | None, data: bytes, fmt: str,
                base_iri: str | None = None) -> Outcome:
     """Add to a graph in one transaction."""
     g = _graph(graph)
-    created = isinstance(g, ox.NamedNode) and not kb.store.contains_named_graph(g)
+    created = isinstance(g, ox.NamedNode) and not kb.has_graph(g)
     triples_ = _parse(data, rdf_format_for(fmt), base_iri)
     if created:
-        kb.store.add_graph(g)  # an empty POST still creates the graph
+        kb.create_graph(g)  # an empty POST still creates the graph
     kb.extend(ox.Quad(t.subject, t.predicate, t.object, g) for t in triples_)
     return Outcome(b"", None, created=created)
 
@@ -348,7 +348,8 @@ def stats(kb: KnowledgeBase) -> dict[str, Any]:
 
 def entity_rdf(kb: KnowledgeBase, *, iri: str, fmt: str, max_rows: int) -> Outcome:
     """An entity's triples and the evidence about its facts, for a client asking for RDF."""
-    if not any(True for _ in kb.store.quads_for_pattern(_graph(iri), None, None)):
+    node = _graph(iri)
+    if not isinstance(node, ox.NamedNode) or not kb.has_quad(node):
         raise NotFoundError(f"no entity {iri} in the knowledge base")
     return query(kb, text=entity_rdf_query(iri), results_format=None, graph_format=fmt,
                  max_rows=max_rows)

@@ -264,3 +264,30 @@ def test_an_unknown_redactor_is_a_one_line_error(tmp_path: Path):
     assert result.exit_code == 2
     assert "no redactor 'nope' (loaded: safe-harbor)" in result.output
     assert "Traceback" not in result.output
+
+
+def test_extract_clinical_shows_the_facts_of_a_note_and_none_of_its_identifiers(tmp_path: Path):
+    kb_path = str(tmp_path / "kb")
+    runner = CliRunner()  # click 8.2+: result.stdout and result.stderr apart
+    make_example_kb(Path(kb_path)).close()
+    result = runner.invoke(cli, ["extract", "--kb", kb_path, "--clinical", "-"], input=NOTE)
+    assert result.exit_code == 0, result.output
+    [extraction] = json.loads(result.stdout)
+    assert not found_in(result.stdout) and not found_in(result.stderr)
+    assert "redacted: " in result.stderr and "NAME" in result.stderr and "DATE" in result.stderr
+    text = extraction["text"]
+    assert "[NAME]" in text and "Metformin is indicated for type 2 diabetes mellitus." in text
+    relations = {(r["subject"]["text"], r["predicate"].rsplit("#")[-1], r["object"]["text"])
+                 for r in extraction["relations"]}
+    assert relations == {("Metformin", "treats", "type 2 diabetes mellitus"),
+                         ("Metformin", "hasSideEffect", "diarrhea")}
+    assert extraction["mentions"] and all(text[m["start"]:m["end"]] == m["text"] for m in extraction["mentions"])
+
+
+def test_extract_without_clinical_keeps_the_text_and_redactors_need_clinical(tmp_path: Path):
+    kb_path = str(tmp_path / "kb")
+    make_example_kb(Path(kb_path)).close()
+    result = CliRunner().invoke(cli, ["extract", "--kb", kb_path, "Metformin can cause diarrhea."])
+    assert result.exit_code == 0 and "text" not in json.loads(result.output)[0]
+    result = CliRunner().invoke(cli, ["extract", "--kb", kb_path, "--redactors", "safe-harbor", "x"])
+    assert result.exit_code == 2 and "give both" in result.output and "Traceback" not in result.output

@@ -241,7 +241,7 @@ def content_key(kb: KnowledgeBase) -> str:
         "SELECT (COUNT(*) AS ?n) WHERE { ?c skos:broader ?p }",
         "SELECT (COUNT(*) AS ?n) WHERE { ?a om:frequency ?f }",
     )
-    counts = [next(iter(kb.query(q)))[0].value for q in queries]  # type: ignore[index,call-overload]
+    counts = [next(iter(kb.select(q)))[0].value for q in queries]
     return ",".join(counts)
 
 
@@ -250,26 +250,27 @@ def _annotations(kb: KnowledgeBase) -> dict[tuple[str, str], tuple[float | None,
     hasSymptom fact. Of several stated frequencies (a disease merged from OMIM and
     Orphanet says "9/9" and "Frequent") the highest counts; none stated: (None, None)."""
     found: dict[tuple[str, str], tuple[float | None, str | None]] = {}
-    for q in kb.store.quads_for_pattern(None, ox.NamedNode(I.OM + "hasSymptom"), None, _DEFAULT):
+    for q in kb.quads(None, ox.NamedNode(I.OM + "hasSymptom"), None, _DEFAULT):
         if isinstance(q.subject, ox.NamedNode) and isinstance(q.object, ox.NamedNode):
             found[(q.subject.value, q.object.value)] = (None, None)
-    rows = kb.query("""SELECT ?s ?o ?f WHERE {
+    rows = kb.select("""SELECT ?s ?o ?f WHERE {
         ?a owl:annotatedProperty om:hasSymptom ; owl:annotatedSource ?s ;
            owl:annotatedTarget ?o ; om:frequency ?f }""")
-    for row in rows:  # type: ignore[union-attr]
+    for row in rows:
         key = (row[0].value, row[1].value)
         if key not in found:
             continue  # evidence of a fact no longer asserted
         text = row[2].value
         prob = frequency_probability(text)
-        if prob is not None and (found[key][0] is None or prob > found[key][0]):  # type: ignore[operator]
+        held = found[key][0]
+        if prob is not None and (held is None or prob > held):
             found[key] = (prob, text)
     return found
 
 
 def _broader(kb: KnowledgeBase) -> dict[str, list[str]]:
     parents: dict[str, list[str]] = defaultdict(list)
-    for q in kb.store.quads_for_pattern(None, ox.NamedNode(I.SKOS + "broader"), None, _DEFAULT):
+    for q in kb.quads(None, ox.NamedNode(I.SKOS + "broader"), None, _DEFAULT):
         if isinstance(q.subject, ox.NamedNode) and isinstance(q.object, ox.NamedNode) \
                 and q.subject != q.object:
             parents[q.subject.value].append(q.object.value)
@@ -289,7 +290,7 @@ def _closure(start: Iterable[str], links: dict[str, list[str]]) -> set[str]:
 
 def _labels_and_ids(kb: KnowledgeBase, wanted: set[str]) -> tuple[dict[str, str], dict[str, list[str]]]:
     labels: dict[str, tuple[int, str]] = {}
-    for q in kb.store.quads_for_pattern(None, ox.NamedNode(I.RDFS + "label"), None, _DEFAULT):
+    for q in kb.quads(None, ox.NamedNode(I.RDFS + "label"), None, _DEFAULT):
         s = q.subject.value
         if s not in wanted or not isinstance(q.object, ox.Literal):
             continue
@@ -298,7 +299,7 @@ def _labels_and_ids(kb: KnowledgeBase, wanted: set[str]) -> tuple[dict[str, str]
         if s not in labels or rank < labels[s][0]:
             labels[s] = (rank, q.object.value)
     ids: dict[str, list[str]] = defaultdict(list)
-    for q in kb.store.quads_for_pattern(None, ox.NamedNode(I.SKOS + "exactMatch"), None, _DEFAULT):
+    for q in kb.quads(None, ox.NamedNode(I.SKOS + "exactMatch"), None, _DEFAULT):
         s = q.subject.value
         if s in wanted and isinstance(q.object, ox.NamedNode):
             c = curie(q.object.value)
@@ -431,7 +432,7 @@ def prepare(kb: KnowledgeBase, notify: Callable[[str], None] | None = None) -> b
     """Build and cache the model now if the knowledge base has phenotype annotations (for a
     server, whose query workers open the store read-only and could not keep what they build);
     False when there is nothing to diagnose from."""
-    if not bool(kb.query("ASK { ?d om:hasSymptom ?p }")):
+    if not kb.ask("ASK { ?d om:hasSymptom ?p }"):
         return False
     diagnosis_model(kb, notify=notify)
     return True

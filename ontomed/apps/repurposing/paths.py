@@ -159,7 +159,7 @@ def supporting_paths(kb: KnowledgeBase, subject: str, relation: str, obj: str, *
 
 
 def _rows(kb: KnowledgeBase, query: str) -> list[Any]:
-    return list(kb.query(query))  # type: ignore[arg-type]
+    return list(kb.select(query))
 
 
 def _bridges(kb: KnowledgeBase, subject: str, relation: str, obj: str, first: str, second: str, kind: str,

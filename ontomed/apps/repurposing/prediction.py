@@ -160,8 +160,8 @@ def predict(kb: KnowledgeBase, *, drug: str | None = None, disease: str | None =
 def _facts_about(kb: KnowledgeBase, iri: str) -> float:
     """1 + the number of statements the entity is the subject or object of (a tie-breaker)."""
     node = ox.NamedNode(iri)
-    return 1.0 + sum(1 for _ in kb.store.quads_for_pattern(node, None, None, ox.DefaultGraph())) + sum(
-        1 for _ in kb.store.quads_for_pattern(None, None, node, ox.DefaultGraph()))
+    return 1.0 + sum(1 for _ in kb.quads(node, None, None, ox.DefaultGraph())) + sum(
+        1 for _ in kb.quads(None, None, node, ox.DefaultGraph()))
 
 
 def _accepts(mask: int, bit: int) -> bool:
@@ -195,8 +195,8 @@ def _known(kb: KnowledgeBase, saved: SavedModel, iri: str, rel: str, predicts: s
     edge = edge_paths(saved.config.get("inverses", {}), saved.config.get("symmetric", []))
     pattern = f"<{iri}> {edge(rel, False)} ?x" if predicts == "object" else f"?x {edge(rel, False)} <{iri}>"
     out = set()
-    for row in kb.query(f"SELECT DISTINCT ?x WHERE {{ {pattern} FILTER(isIRI(?x)) }}"):
-        i = saved.index.get(row["x"].value)  # type: ignore[index]
+    for row in kb.select(f"SELECT DISTINCT ?x WHERE {{ {pattern} FILTER(isIRI(?x)) }}"):
+        i = saved.index.get(row["x"].value)
         if i is not None:
             out.add(i)
     return out

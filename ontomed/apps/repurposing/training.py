@@ -366,10 +366,10 @@ def _relation_info(kb: KnowledgeBase, relations: tuple[str, ...]) -> dict[str, d
     values = " ".join(f"<{r}>" for r in relations)
     domains: dict[str, set[str]] = {r: set() for r in relations}
     ranges: dict[str, set[str]] = {r: set() for r in relations}
-    for row in kb.query(f"""SELECT ?p ?k ?c WHERE {{ VALUES ?p {{ {values} }}
+    for row in kb.select(f"""SELECT ?p ?k ?c WHERE {{ VALUES ?p {{ {values} }}
                             {{ ?p rdfs:domain ?c BIND("d" AS ?k) }} UNION {{ ?p rdfs:range ?c BIND("r" AS ?k) }}
                             FILTER(isIRI(?c)) }}"""):
-        (domains if row["k"].value == "d" else ranges)[row["p"].value].add(row["c"].value)  # type: ignore[index]
+        (domains if row["k"].value == "d" else ranges)[row["p"].value].add(row["c"].value)
     return {r: {"label": english_label(kb, r), "domain_mask": class_mask(domains[r]),
                 "range_mask": class_mask(ranges[r])} for r in relations}
 

@@ -80,8 +80,8 @@ def relation_plan(kb: KnowledgeBase, *, broader: bool = False) -> RelationPlan:
     props = set(kb.object_properties())
     contract = {I.om(p) for p in I.PROPERTIES}
     folded: dict[str, str] = {}
-    for row in kb.query("SELECT ?p ?q WHERE { ?p owl:inverseOf ?q . FILTER(isIRI(?p) && isIRI(?q)) }"):
-        p, q = row["p"].value, row["q"].value  # type: ignore[index]
+    for row in kb.select("SELECT ?p ?q WHERE { ?p owl:inverseOf ?q . FILTER(isIRI(?p) && isIRI(?q)) }"):
+        p, q = row["p"].value, row["q"].value
         if p not in props or q not in props or p == q or p in folded or q in folded:
             continue
         # the contract's property is the one kept; between two others, the one whose
@@ -89,7 +89,7 @@ def relation_plan(kb: KnowledgeBase, *, broader: bool = False) -> RelationPlan:
         if p in contract and q not in contract:
             p, q = q, p
         folded[p] = q
-    symmetric = {row["p"].value for row in kb.query(  # type: ignore[index]
+    symmetric = {row["p"].value for row in kb.select(
         "SELECT ?p WHERE { ?p a owl:SymmetricProperty }")}
     relations = sorted(props - set(folded))
     if broader:
@@ -168,16 +168,16 @@ def fact_counts(kb: KnowledgeBase, plan: RelationPlan) -> dict[str, int]:
     (a filter on the terms' kinds would make it 10x slower: any change counts)."""
     counts: dict[str, int] = {}
     for prop, relation, _swap in plan.sources():
-        row = next(iter(kb.query(f"SELECT (COUNT(*) AS ?n) WHERE {{ ?s <{prop}> ?o }}")))
-        counts[relation] = counts.get(relation, 0) + int(row["n"].value)  # type: ignore[index]
+        row = next(iter(kb.select(f"SELECT (COUNT(*) AS ?n) WHERE {{ ?s <{prop}> ?o }}")))
+        counts[relation] = counts.get(relation, 0) + int(row["n"].value)
     return counts
 
 
 def _pairs(kb: KnowledgeBase, prop: str) -> pd.DataFrame:
     import pandas as pd
 
-    result = kb.query(f"SELECT ?s ?o WHERE {{ ?s <{prop}> ?o . FILTER(isIRI(?s) && isIRI(?o)) }}")
-    data = result.serialize(format=ox.QueryResultsFormat.CSV)  # type: ignore[union-attr]
+    result = kb.select(f"SELECT ?s ?o WHERE {{ ?s <{prop}> ?o . FILTER(isIRI(?s) && isIRI(?o)) }}")
+    data = result.serialize(format=ox.QueryResultsFormat.CSV)
     # CSV writes IRIs bare and quotes any with a comma or a quote
     return pd.read_csv(io.BytesIO(data), dtype=str, keep_default_na=False, header=0, names=["s", "o"])
 
@@ -187,8 +187,8 @@ def entity_classes(kb: KnowledgeBase, entities: Sequence[str] | np.ndarray) -> n
     import pandas as pd
 
     values = " ".join(f"om:{c}" for c in CLASS_BITS)
-    result = kb.query(f"SELECT ?e ?c WHERE {{ VALUES ?c {{ {values} }} ?e a ?c . FILTER(isIRI(?e)) }}")
-    typed = pd.read_csv(io.BytesIO(result.serialize(format=ox.QueryResultsFormat.CSV)),  # type: ignore[union-attr]
+    result = kb.select(f"SELECT ?e ?c WHERE {{ VALUES ?c {{ {values} }} ?e a ?c . FILTER(isIRI(?e)) }}")
+    typed = pd.read_csv(io.BytesIO(result.serialize(format=ox.QueryResultsFormat.CSV)),
                         dtype=str, keep_default_na=False, header=0, names=["e", "c"])
     bits = typed["c"].str.removeprefix(I.OM).map(CLASS_BITS).astype(np.uint8)
     per_entity = bits.groupby(typed["e"]).agg(np.bitwise_or.reduce)

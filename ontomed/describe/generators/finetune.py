@@ -136,7 +136,7 @@ def entities_with_facts(kb: KnowledgeBase) -> list[str]:
     """Every entity that is the subject or object of an asserted fact, sorted."""
     found: set[str] = set()
     for prop in kb.object_properties():
-        for q in kb.store.quads_for_pattern(None, ox.NamedNode(prop), None, ox.DefaultGraph()):
+        for q in kb.quads(None, ox.NamedNode(prop), None, ox.DefaultGraph()):
             if isinstance(q.subject, ox.NamedNode) and isinstance(q.object, ox.NamedNode):
                 found.add(q.subject.value)
                 found.add(q.object.value)

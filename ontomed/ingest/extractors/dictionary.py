@@ -386,24 +386,24 @@ def _resolve(terms: list[Term]) -> tuple[Term, ...]:
 # -- reading the vocabulary from a knowledge base, with a cache ---------------
 
 def _label_rows(kb: KnowledgeBase) -> Iterator[tuple[str, str, str, bool, str]]:
-    for row in kb.query(_LABELS_QUERY):
-        yield (row["e"].value, row["type"].value[len(I.OM):], row["label"].value,  # type: ignore[index]
-               row["pref"].value == "true", row["lang"].value if row["lang"] else "")  # type: ignore[index]
+    for row in kb.select(_LABELS_QUERY):
+        yield (row["e"].value, row["type"].value[len(I.OM):], row["label"].value,
+               row["pref"].value == "true", row["lang"].value if row["lang"] else "")
 
 
 def _weights(kb: KnowledgeBase) -> dict[str, int]:
     """Entity IRI → identifiers + facts it takes part in: the linking preference."""
     out: dict[str, int] = {}
     for query in _WEIGHT_QUERIES:
-        for row in kb.query(query):
-            iri = row["e"].value  # type: ignore[index]
-            out[iri] = out.get(iri, 0) + int(row["n"].value)  # type: ignore[index]
+        for row in kb.select(query):
+            iri = row["e"].value
+            out[iri] = out.get(iri, 0) + int(row["n"].value)
     return out
 
 
 def _content_key(kb: KnowledgeBase) -> str:
     """Changes whenever a label or an entity of the four classes is added or removed."""
-    n = next(iter(kb.query(_COUNT_QUERY)))["n"].value  # type: ignore[index]
+    n = next(iter(kb.select(_COUNT_QUERY)))["n"].value
     return f"v{CACHE_VERSION}-{n}"
 
 

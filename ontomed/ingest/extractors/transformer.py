@@ -132,10 +132,9 @@ def _positive(name: str, value: int | None, env: str | None) -> int | None:
         name = env
     if raw is None:
         return None
-    number: int
     try:
-        number = int(raw)  # type: ignore[call-overload]
-    except (TypeError, ValueError):
+        number = int(raw) if isinstance(raw, (int, float, str)) else 0
+    except ValueError:
         number = 0
     if number <= 0 or isinstance(raw, bool) or (isinstance(raw, float) and not raw.is_integer()):
         raise BadInputError(f"{name} must be a positive whole number, not {raw!r}")
