@@ -173,7 +173,13 @@ def open_kb(kb_path: str):  # -> KnowledgeBase
 
 @click.group(cls=OntomedGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="ontomed", prog_name="ontomed")
-def cli() -> None:
+@click.option("--update-url", metavar="URL", envvar="ONTOMED_KB_UPDATE_URL",
+              help="With --kb naming a SPARQL server's query endpoint: its update endpoint (for a "
+              "layout no preset knows; docs/scaling.md).")
+@click.option("--store-url", metavar="URL", envvar="ONTOMED_KB_STORE_URL",
+              help="With --kb naming a SPARQL server's query endpoint: its Graph Store endpoint, "
+              "where bulk writes go.")
+def cli(update_url: str | None = None, store_url: str | None = None) -> None:
     """ontomed: medical knowledge graphs with provenance, served over SPARQL.
 
     \b
@@ -183,6 +189,17 @@ def cli() -> None:
       ontomed query 'SELECT ...'         ask it
       ontomed stats                      see what it holds
     """
+    from .kb.remote import STORE_URL_ENV, UPDATE_URL_ENV
+
+    # every command opens its knowledge base through KnowledgeBase(--kb), which reads these;
+    # put back as they were when the command ends (a program may invoke several)
+    ctx = click.get_current_context()
+    for name, value in ((UPDATE_URL_ENV, update_url), (STORE_URL_ENV, store_url)):
+        if value and os.environ.get(name) != value:
+            before = os.environ.get(name)
+            os.environ[name] = value
+            ctx.call_on_close(lambda name=name, before=before: os.environ.__setitem__(name, before)
+                              if before is not None else os.environ.pop(name, None))
 
 
 # -- init --------------------------------------------------------------------
@@ -453,13 +470,18 @@ def serve(kb_path: str, host: str, port: int, update_token: str | None, timeout:
 
         text_generator(description_generator)  # an unknown id is refused now, not on each page
     config = ServerConfig(**settings)
-    check_servable(kb_path)
-    _prepare_caches(kb_path)
+    from .kb.remote import is_url
+
+    remote = is_url(kb_path)  # a SPARQL server holds the store: nothing to lock or keep beside it
+    if not remote:
+        check_servable(kb_path)
+        _prepare_caches(kb_path)
     configure_logging()
     mode = "updates need the token" if config.updates_enabled else "read-only"
 
     def announce(url: str) -> None:
-        record_server(kb_path, url)  # so ontomed backup can find who holds the store
+        if not remote:
+            record_server(kb_path, url)  # so ontomed backup can find who holds the store
         click.echo(f"serving {kb_path} at {url} (SPARQL endpoint {url}sparql, {mode}; "
                    "Ctrl-C to stop)")
 
@@ -468,7 +490,8 @@ def serve(kb_path: str, host: str, port: int, update_token: str | None, timeout:
     except OSError as exc:
         raise BadInputError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
     finally:
-        forget_server(kb_path)
+        if not remote:
+            forget_server(kb_path)
     click.echo("stopped", err=True)
 
 

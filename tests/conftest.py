@@ -37,7 +37,7 @@ def cache_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
         yield home
 
 
-def make_example_kb(path: Path | None = None) -> KnowledgeBase:
+def make_example_kb(path: Path | str | None = None) -> KnowledgeBase:
     """A knowledge base (in memory, or on disk at ``path``) holding the ontology and the
     example data: 35 entities with labels in two languages and facts with evidence."""
     k = KnowledgeBase(path)
@@ -112,6 +112,39 @@ def add_treatment_facts(kb: KnowledgeBase) -> KnowledgeBase:
     kb.add_entity("duodenal_ulcer", "Disease", "duodenal ulcer", broader=["peptic_ulcer"])
     kb.add_entity("gi_bleeding", "Symptom", "gastrointestinal bleeding", broader=["bleeding"])
     return kb
+
+
+# -- where a knowledge base lives: a directory, or a SPARQL server (the second backend) --------
+
+@pytest.fixture(scope="session")
+def sparql_server(tmp_path_factory: pytest.TempPathFactory):
+    """One Oxigraph server for the session (tests/sparql_server.py); its base URL."""
+    from .needs import missing
+    from .sparql_server import MISSING, OXIGRAPH, oxigraph
+
+    if OXIGRAPH is None:
+        missing(MISSING)
+    with oxigraph("serve", tmp_path_factory.mktemp("sparql-server") / "db") as url:
+        yield url
+
+
+@pytest.fixture(params=["directory", "server"])
+def store_location(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Where a test's knowledge base lives: a new directory, or an emptied SPARQL server with
+    its own bookkeeping (so that each test runs on both backends)."""
+    if request.param == "directory":
+        return str(tmp_path / "kb")
+    return server_location(request, tmp_path, monkeypatch)
+
+
+def server_location(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+    """The session's SPARQL server, emptied, with this test's own bookkeeping directory."""
+    from .sparql_server import empty
+
+    url = request.getfixturevalue("sparql_server")
+    empty(url)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    return url
 
 
 # -- the bundled vocabularies: read and imported once per test session ----------

@@ -27,9 +27,10 @@ def runner() -> CliRunner:
 
 
 @pytest.fixture
-def kb_path(tmp_path: Path, runner: CliRunner) -> str:
-    """A knowledge base initialized and loaded with the example data through the CLI."""
-    path = str(tmp_path / "kb")
+def kb_path(store_location: str, runner: CliRunner) -> str:
+    """A knowledge base initialized and loaded with the example data through the CLI, in a
+    directory, then on a SPARQL server (both backends)."""
+    path = store_location
     assert runner.invoke(cli, ["init", "--kb", path]).exit_code == 0
     result = runner.invoke(cli, ["load", "--kb", path, str(EXAMPLE_TTL)])
     assert result.exit_code == 0, result.output

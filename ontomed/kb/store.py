@@ -209,7 +209,9 @@ class KnowledgeBase:
         self.location = str(path) if path is not None else MEMORY
         remote = remotes.is_url(path)
         self.path: Path | None = None if path in (None, MEMORY) or remote else Path(path)
-        self.read_only = read_only or remote
+        self.read_only = read_only
+        #: the bookkeeping file: beside the store; for a server, in the user's cache directory
+        self._meta_path: Path | None = self.path / META_FILE if self.path is not None else None
         self._meta: dict[str, Any] = {"format": KB_FORMAT_VERSION, "loads": {}}
         self._object_properties: frozenset[str] | None = None
         self._symmetric: frozenset[str] | None = None
@@ -225,14 +227,23 @@ class KnowledgeBase:
             return
         if remote:
             assert isinstance(path, str)
-            self.backend = remotes.RemoteBackend(remotes.Endpoints.from_url(path))
+            endpoints = remotes.Endpoints.from_url(path)
+            self.backend = remotes.RemoteBackend(endpoints)
+            self.read_only = read_only or endpoints.update is None
+            self._meta_path = remotes.bookkeeping_file(endpoints)
+            self._read_meta(read_only)
             return
         if self.path is None:
             self.backend, self._memory = backends.in_memory(), True
             return
         self.backend = backends.open_embedded(self.path / STORE_DIR, kb_path=self.path,
                                               create=create, read_only=read_only)
-        meta_path = self.path / META_FILE
+        self._read_meta(read_only)
+
+    def _read_meta(self, read_only: bool) -> None:
+        meta_path = self._meta_path
+        if meta_path is None:
+            return
         if meta_path.exists():
             try:
                 self._meta = json.loads(meta_path.read_text("utf-8"))
@@ -280,9 +291,10 @@ class KnowledgeBase:
         return f"KnowledgeBase({self.location!r})"
 
     def _save_meta(self) -> None:
-        if self.path is None:
+        if self._meta_path is None:
             return
-        write_json(self.path / META_FILE, self._meta, indent=2, sort_keys=True)
+        self._meta_path.parent.mkdir(parents=True, exist_ok=True)
+        write_json(self._meta_path, self._meta, indent=2, sort_keys=True)
 
     # -- the ontology ------------------------------------------------------
     def is_initialized(self) -> bool:
@@ -982,7 +994,7 @@ class KnowledgeBase:
         bulk write, so the files change for a while after the data stopped
         changing. Kept in ``ontomed.json``; nothing is kept in memory.
         """
-        if self.path is None or self.read_only:
+        if self._meta_path is None or self.read_only:
             return
         quads = [str(q) for q in itertools.islice(probe, _PROBE)]
         self._meta.setdefault("stamps", {})[name] = {
@@ -1005,7 +1017,7 @@ class KnowledgeBase:
 
     def note_removal(self) -> None:
         """Count a write that may have removed quads (what :meth:`stamp` relies on)."""
-        if self.path is None or self.read_only:
+        if self._meta_path is None or self.read_only:
             return
         self._meta["removals"] = self.removals() + 1
         self._save_meta()
@@ -1014,9 +1026,9 @@ class KnowledgeBase:
         """How many writes that may delete (SPARQL updates, Graph Store PUT and DELETE)
         this knowledge base has seen, as ``ontomed.json`` says now: a server's query
         workers see the count its writer keeps."""
-        if self.path is not None:
+        if self._meta_path is not None:
             with contextlib.suppress(OSError, ValueError, AttributeError):
-                self._meta["removals"] = json.loads((self.path / META_FILE).read_text("utf-8")).get(
+                self._meta["removals"] = json.loads(self._meta_path.read_text("utf-8")).get(
                     "removals", 0)
         return int(self._meta.get("removals", 0))
 

@@ -84,6 +84,11 @@ class Engine(Protocol):
 
 
 def open_engine(kb: KnowledgeBase | str | os.PathLike[str], config: ServerConfig) -> Engine:
+    from ..kb.remote import is_url
+
+    if is_url(kb):  # a SPARQL server holds the store: its queries cannot crash this process
+        assert isinstance(kb, str)
+        return InlineEngine(KnowledgeBase(kb, create=False), config)
     if isinstance(kb, KnowledgeBase):
         if kb.path is None:  # in memory, or a backend handed over as an object
             return InlineEngine(kb, config)
@@ -125,7 +130,8 @@ def _written(result: Any) -> Any:
 
 
 class InlineEngine:
-    """Jobs in threads of this process, for an in-memory knowledge base."""
+    """Jobs in threads of this process, for an in-memory knowledge base or one on a SPARQL
+    server (whose engine runs elsewhere; the deadline still answers 503 in time)."""
 
     def __init__(self, kb: KnowledgeBase, config: ServerConfig) -> None:
         self.kb, self.config, self.generation = kb, config, 0
@@ -148,7 +154,8 @@ class InlineEngine:
             return result
 
     def status(self) -> dict[str, Any]:
-        return {"engine": "threads", "workers": self.config.workers, "store": "memory"}
+        return {"engine": "threads", "workers": self.config.workers,
+                "store": "memory" if self.kb.in_memory else self.kb.location}
 
     def close(self) -> None:
         self._pool.shutdown(wait=False, cancel_futures=True)

@@ -26,8 +26,9 @@ CORPUS = {
 
 
 @pytest.fixture
-def kb(tmp_path: Path) -> KnowledgeBase:
-    k = make_example_kb(tmp_path / "kb")
+def kb(store_location: str) -> KnowledgeBase:
+    """The example data in a directory, then on a SPARQL server (both backends)."""
+    k = make_example_kb(store_location)
     yield k
     k.close()
 

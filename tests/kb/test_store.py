@@ -19,7 +19,15 @@ from ontomed.errors import (
 )
 from ontomed.iri import ENTITY, OM
 
-from tests.conftest import EXAMPLE_TTL, add_sample_facts
+from tests.conftest import EXAMPLE_TTL, add_sample_facts, server_location
+
+
+@pytest.fixture(params=["memory", "server"])
+def kb(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> KnowledgeBase:
+    """A knowledge base holding the ontology: in memory, then on a SPARQL server (both backends)."""
+    k = KnowledgeBase(server_location(request, tmp_path, monkeypatch) if request.param == "server" else None)
+    k.initialize()
+    return k
 
 SMALL_TTL = """
 @prefix ex: <https://example.org/> .
@@ -338,7 +346,7 @@ def test_export_then_reload_gives_an_isomorphic_graph(tmp_path: Path, kb: Knowle
     kb.export(out, fmt)
     fresh = KnowledgeBase()
     fresh.load(out)
-    assert canonical(fresh.store) == canonical(kb.store)
+    assert canonical(fresh.quads()) == canonical(kb.quads())
 
 
 def test_export_of_one_named_graph(tmp_path: Path, kb: KnowledgeBase):
