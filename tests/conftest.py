@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -13,6 +15,26 @@ pytest_plugins = ["ontomed.testing"]
 
 REPO = Path(__file__).resolve().parents[1]
 EXAMPLE_TTL = REPO / "ontologies" / "examples" / "ontomed-example.ttl"
+
+
+# -- caches: never in the user's home ---------------------------------------------
+
+@pytest.fixture(scope="session", autouse=True)
+def cache_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """``$XDG_CACHE_HOME`` for the whole run: a temporary directory, so that nothing a test
+    builds (the compiled vocabularies, converted models) lands in ``~/.cache/ontomed``, and
+    no test reads a cache that an earlier run or the user left there. Set in the environment, it
+    holds for the processes the tests start too (the CLI, ``ontomed serve``).
+    ``tests/test_test_hygiene.py`` checks that ontomed's cache directory resolves inside it.
+
+    A cold build of the vocabularies takes minutes: ``ONTOMED_TEST_CACHE=DIR`` keeps the
+    caches in DIR between runs instead (a directory of your choosing, never ~/.cache)."""
+    chosen = os.environ.get("ONTOMED_TEST_CACHE")
+    home = Path(chosen).resolve() if chosen else tmp_path_factory.mktemp("xdg-cache")
+    home.mkdir(parents=True, exist_ok=True)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("XDG_CACHE_HOME", str(home))
+        yield home
 
 
 def make_example_kb(path: Path | str | None = None) -> KnowledgeBase:
@@ -128,7 +150,7 @@ def server_location(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch:
 # -- the bundled vocabularies: read and imported once per test session ----------
 
 @pytest.fixture(scope="session")
-def vocabulary():
+def vocabulary(cache_home: Path):
     """Every vocabulary source read and merged (ontomed.vocab.build.read_vocabulary)."""
     from ontomed.vocab.build import read_vocabulary
 
@@ -136,9 +158,9 @@ def vocabulary():
 
 
 @pytest.fixture(scope="session")
-def vocab_import(tmp_path_factory: pytest.TempPathFactory):
-    """(path, report): a knowledge base holding the full vocabularies, built (or taken
-    from the user's build cache) once per session, and the import's report. The
+def vocab_import(tmp_path_factory: pytest.TempPathFactory, cache_home: Path):
+    """(path, report): a knowledge base holding the full vocabularies, built once per
+    session (into the session's cache, ``cache_home``), and the import's report. The
     knowledge base is closed: open it, and close it before a CLI command uses it."""
     from ontomed.vocab import import_vocabulary
 

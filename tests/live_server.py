@@ -38,6 +38,7 @@ class LiveServer:
     process: subprocess.Popen
     log: list[str] = field(default_factory=list)
     banner: str = ""
+    kb_path: Path | None = None  # the knowledge base it serves
 
     @property
     def sparql(self) -> str:
@@ -63,7 +64,7 @@ def live_server(kb_path: Path, *args: str) -> Iterator[LiveServer]:
         [sys.executable, "-m", "ontomed.cli", "serve", "--kb", str(kb_path), "--port", "0", *args],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
     )
-    server = LiveServer("", proc)
+    server = LiveServer("", proc, kb_path=kb_path)
     threading.Thread(target=_drain, args=(proc.stderr, server.log), daemon=True).start()
     try:
         server.banner = _read_banner(proc)

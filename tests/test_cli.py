@@ -304,6 +304,17 @@ def test_the_cli_process_prints_one_line_errors_never_a_traceback(tmp_path: Path
     assert proc.stderr.count("\n") == 1 and "Traceback" not in proc.stderr
 
 
+def test_python_m_ontomed_is_the_command_line(tmp_path: Path, runner: CliRunner):
+    helped = subprocess.run([sys.executable, "-m", "ontomed", "--help"], capture_output=True, text=True)
+    assert helped.returncode == 0, helped.stderr
+    in_process = runner.invoke(cli, ["--help"], prog_name="ontomed").output
+    assert helped.stdout.split() == in_process.split()  # the same words; lines wrap to the terminal
+    assert helped.stdout.startswith("Usage: ontomed [OPTIONS] COMMAND [ARGS]...")
+    failed = subprocess.run([sys.executable, "-m", "ontomed", "query", "--kb", str(tmp_path / "none"), "ASK {}"],
+                            capture_output=True, text=True)
+    assert failed.returncode == 2 and failed.stderr.startswith("error: ")
+
+
 def test_importing_the_cli_loads_no_heavy_library():
     code = ("import sys, ontomed.cli; heavy = [m for m in ('torch', 'transformers', 'owlready2', 'flask', "
             "'rdflib', 'tqdm') if m in sys.modules]; print(heavy)")

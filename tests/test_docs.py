@@ -76,7 +76,7 @@ def test_every_documented_hook_exists():
 @pytest.mark.parametrize("hook", sorted(HOOKS))
 def test_every_hook_has_a_test(hook: str):
     """Datasette's rule: a hook nobody tests is a hook that silently breaks."""
-    tests = [p for p in Path(__file__).parent.glob("test_*.py") if p.name != Path(__file__).name]
+    tests = [p for p in Path(__file__).parent.rglob("test_*.py") if p != Path(__file__)]
     assert any(hook in p.read_text("utf-8") for p in tests), f"no test in tests/ mentions {hook}"
 
 
@@ -189,9 +189,19 @@ def test_every_hook_example_runs_and_keeps_the_contract(hook: str, tmp_path: Pat
 
 
 def test_every_python_block_in_the_docs_compiles():
-    for doc in sorted(DOCS.glob("*.md")):
-        for n, block in enumerate(code_blocks(doc.read_text("utf-8"))):
+    """Every ```python block of the docs and the README compiles, and every such block is read:
+    a fence the pattern misses (or spelt ```py) would otherwise pass unchecked."""
+    compiled = 0
+    for doc in [REPO / "README.md", *sorted(DOCS.glob("*.md"))]:
+        text = doc.read_text("utf-8")
+        blocks = code_blocks(text)
+        assert len(blocks) == len(re.findall(r"^```python$", text, flags=re.MULTILINE)), doc.name
+        assert not re.search(r"^```(?:py|python3|py3)$", text, flags=re.MULTILINE), \
+            f"{doc.name}: spell a Python block ```python, so that it is compiled here"
+        for n, block in enumerate(blocks):
             compile(block, f"{doc.name} block {n}", "exec")
+            compiled += 1
+    assert compiled >= 10  # the plugin pages' examples, the tutorial's files, the README's
 
 
 # -- the tutorial -----------------------------------------------------------------------------------

@@ -163,7 +163,7 @@ def test_xml_entity_expansion_in_pubmed_xml_is_not_expanded(tmp_path):
     except OntomedError:
         texts = []
     assert time.monotonic() - began < 5
-    assert all(len(t) < 10_000 for t in texts)
+    assert all(len(t) < 10_000 for t in texts)  # may be empty: refusing the file is fine too
 
 
 def test_rdf_xml_that_would_take_the_parser_down_is_refused(tmp_path):

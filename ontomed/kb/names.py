@@ -21,12 +21,10 @@ the same index ("metfromin" → metformin), an ambiguous one the entities it cou
 from __future__ import annotations
 
 import bisect
-import contextlib
-import gc
 import re
 import unicodedata
 from array import array
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -34,6 +32,7 @@ import pyoxigraph as ox
 
 from .. import iri as I
 from ..errors import AmbiguousError, BadInputError, NotFoundError
+from ..memory import no_gc
 from ..vocab.records import _SPELLED_OUT
 
 if TYPE_CHECKING:
@@ -262,20 +261,9 @@ def name_index(kb: KnowledgeBase, *, refresh: bool = False) -> NameIndex:
     """The knowledge base's name index, built once per store state (see the module's doc)."""
     from .cache import state_cached
 
-    with _no_gc():  # unpickling a few hundred thousand tuples: the collector would only rescan them
+    with no_gc():  # unpickling a few hundred thousand tuples: the collector would only rescan them
         return state_cached(kb, f"search-index-v{INDEX_VERSION}", content_key=_cache_key,
                             build=NameIndex.from_kb, refresh=refresh)
-
-
-@contextlib.contextmanager
-def _no_gc() -> Iterator[None]:
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def search(kb: KnowledgeBase, text: str, *, types: Iterable[str] = (), limit: int = 10,

@@ -18,7 +18,6 @@ evidence), so importing twice adds nothing.
 from __future__ import annotations
 
 import contextlib
-import gc
 import gzip
 import hashlib
 import inspect
@@ -37,6 +36,7 @@ import pyoxigraph as ox
 from .. import iri as I
 from ..kb import preferred_label
 from ..files import atomic_write, cache_dir as user_cache_dir
+from ..memory import no_gc
 from ..kb.quads import QuadBuilder
 from ..errors import BadInputError, OntomedError
 from . import curated
@@ -434,7 +434,7 @@ def build_vocabulary(sources: Sequence[str] | None = None, *, directory: Path | 
             if progress:
                 progress("load")
             try:
-                with gzip.open(data_path, "rb") as f, _no_gc():
+                with gzip.open(data_path, "rb") as f, no_gc():
                     for chunk in _chunks(ox.parse(f, ox.RdfFormat.N_TRIPLES), CHUNK):
                         sink(chunk)
                 return report
@@ -443,7 +443,7 @@ def build_vocabulary(sources: Sequence[str] | None = None, *, directory: Path | 
                 # which adds nothing)
                 data_path.unlink(missing_ok=True)
     started = time.perf_counter()
-    with _no_gc():
+    with no_gc():
         return _build(sources, directory, data_path, report_path, started, progress, sink)
 
 
@@ -477,19 +477,6 @@ def _build(sources: tuple[str, ...], directory: Path, data_path: Path, report_pa
         build_seconds=round(time.perf_counter() - started, 1), cache_file=str(data_path))
     report_path.write_text(json.dumps(report.to_dict(), indent=2, ensure_ascii=False), "utf-8")
     return report
-
-
-@contextlib.contextmanager
-def _no_gc() -> Iterator[None]:
-    """Millions of short-lived term objects, none in a cycle: the cyclic collector
-    would only rescan them (a third of the load time)."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def _chunks(items: Iterable[Any], size: int) -> Iterator[list[Any]]:

@@ -7,7 +7,7 @@ endpoint about ten times slower than Oxigraph's own server. This WSGI
 middleware answers ``GET /sparql?query=…`` itself with the very functions the
 Flask view uses (:func:`ontomed.web.sparql.answer_query`: the guard, content
 negotiation, the engine; :func:`~ontomed.web.context.truncation_headers`), so
-the two paths cannot answer differently; ``tests/test_web_fast.py`` checks that
+the two paths cannot answer differently; ``tests/web/test_fast.py`` checks that
 they do not.
 
 Everything else goes to Flask unchanged: other paths and methods, updates,
