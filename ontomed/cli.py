@@ -167,8 +167,8 @@ def open_kb(kb_path: str):  # -> KnowledgeBase
         if url is None:
             raise
         # the server's own endpoint is a read-only remote store: point the user at it
-        raise StoreError(f"the knowledge base at {kb_path} is held by ontomed serve at {url}; read it "
-                         f"through the server with: --kb {url.rstrip('/')}/sparql") from exc
+        raise StoreError(f"the knowledge base at {kb_path} is in use by another process: ontomed serve at "
+                         f"{url} holds it; read it through the server with: --kb {url.rstrip('/')}/sparql") from exc
 
 
 @click.group(cls=OntomedGroup, context_settings={"help_option_names": ["-h", "--help"]})
