@@ -5,7 +5,7 @@ The protocol is PyKEEN's ``RankBasedEvaluator(filtered=True)`` (Bordes et al.,
 its tail position, after removing the other triples known to be true (in any
 split); ties count as the average of the optimistic and the pessimistic rank
 (PyKEEN's "realistic" rank); MRR is the mean reciprocal rank and Hits@k the
-share of ranks at most k, over both positions. ``tests/test_repurposing.py``
+share of ranks at most k, over both positions. ``tests/apps/test_repurposing.py``
 checks the numbers against PyKEEN's evaluator; the scores come from
 :mod:`.scoring` (one matrix product per batch) because PyKEEN's broadcast
 scoring is about 30x slower on the README knowledge base's 46k entities.

@@ -12,7 +12,7 @@ reasons measured on the README knowledge base (46k entities, ComplEx, dim 64):
   the embeddings without importing torch and PyKEEN (4 s of imports).
 
 Each interaction is PyKEEN's (``pykeen.nn.modules``), written so that the
-candidates enter through one matrix product; ``tests/test_repurposing.py``
+candidates enter through one matrix product; ``tests/apps/test_repurposing.py``
 checks the scores against PyKEEN's own for every model offered. The
 embeddings are the model's representations as its forward pass returns them
 (after any normaliser or constraint), so nothing of PyKEEN's is needed here.
