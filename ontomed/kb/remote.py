@@ -126,6 +126,14 @@ def _data_block(quads: Iterable[ox.Quad]) -> str:
     return "\n".join(default + [f"GRAPH {g} {{\n" + "\n".join(lines) + "\n}" for g, lines in named.items()])
 
 
+def _prologue(base_iri: str | None, prefixes: dict[str, str] | None) -> str:
+    """BASE and PREFIX declarations on one line (empty when there are none), so that a server's
+    "at line N" is the user's line N - 1 (:func:`_shift_lines`)."""
+    parts = ([f"BASE <{base_iri}>"] if base_iri else []) + [f"PREFIX {p}: <{iri}>"
+                                                              for p, iri in (prefixes or {}).items()]
+    return " ".join(parts) + "\n" if parts else ""
+
+
 def _local_syntax_error(text: str, prefixes: dict[str, str] | None, base_iri: str | None, *,
                         update: bool) -> None:
     """Raise the ``SyntaxError`` pyoxigraph's parser finds in ``text`` (which the knowledge base
@@ -260,10 +268,7 @@ class RemoteBackend:
               **unsupported: Any) -> Any:
         if unsupported:
             raise BadInputError(f"a remote store cannot take {', '.join(sorted(unsupported))} with a query")
-        # one line, so that a server's "at line N" is the user's line N + 1 (said right below)
-        prologue = " ".join(([f"BASE <{base_iri}>"] if base_iri else [])
-                            + [f"PREFIX {p}: <{iri}>" for p, iri in (prefixes or {}).items()])
-        prologue = prologue + "\n" if prologue else ""
+        prologue = _prologue(base_iri, prefixes)
         params: list[tuple[str, str]] = []
         graphs = default_graph if isinstance(default_graph, list) else [default_graph] if default_graph else []
         for g in graphs:
@@ -371,9 +376,8 @@ class RemoteBackend:
             raise self._read_only("SPARQL update")
         if unsupported:
             raise BadInputError(f"a remote store cannot take {', '.join(sorted(unsupported))} with an update")
-        prologue = " ".join(([f"BASE <{base_iri}>"] if base_iri else [])
-                            + [f"PREFIX {p}: <{iri}>" for p, iri in (prefixes or {}).items()])
-        text = (prologue + "\n" if prologue else "") + update
+        prologue = _prologue(base_iri, prefixes)
+        text = prologue + update
         try:
             self._post(self.endpoints.update, text, "application/sparql-update", [], "*/*", write=True)
         except QuerySyntaxError as exc:
